@@ -1,0 +1,150 @@
+"""The ISA table: every per-architecture fact musltool needs, in one place."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+from musltool.errors import UsageError
+
+
+@dataclass(frozen=True)
+class Isa:
+    name: str
+    aliases: tuple[str, ...]
+    musl_triple: str
+    zig_target: str
+    zig_cpu: str
+    qemu: str  # qemu-user name: qemu-<qemu>-static, binfmt entry qemu-<qemu>
+    docker_platform: str
+    uname_machine: str  # what uname -m prints under qemu-user
+    elf_machine: str  # pyelftools e_machine
+    elf_class: int
+    little_endian: bool
+    busybox_arch: str  # ARCH= for BusyBox / Kbuild
+    hw_sha_accel: bool  # BusyBox's SHA hardware-acceleration code builds for this ISA
+    # (mask, value, meaning) that e_flags must match, if the ISA encodes its ABI there.
+    elf_flags: tuple[int, int, str] | None = None
+    # (tag, value, meaning) that the ISA's build-attributes section must hold.
+    elf_attributes: tuple[tuple[str, int, str], ...] = ()
+
+    @property
+    def qemu_binary(self) -> str:
+        return f"qemu-{self.qemu}-static"
+
+    @property
+    def binfmt_name(self) -> str:
+        return f"qemu-{self.qemu}"
+
+    @property
+    def docker_os_arch_variant(self) -> tuple[str, str, str]:
+        os_, arch, *variant = self.docker_platform.split("/")
+        return os_, arch, variant[0] if variant else ""
+
+
+ISAS: tuple[Isa, ...] = (
+    Isa(
+        name="x86_64",
+        aliases=("amd64", "x86-64", "x64", "linux/amd64"),
+        musl_triple="x86_64-linux-musl",
+        zig_target="x86_64-linux-musl",
+        zig_cpu="baseline",
+        qemu="x86_64",
+        docker_platform="linux/amd64",
+        uname_machine="x86_64",
+        elf_machine="EM_X86_64",
+        elf_class=64,
+        little_endian=True,
+        busybox_arch="x86_64",
+        hw_sha_accel=True,
+    ),
+    Isa(
+        name="aarch64",
+        aliases=("arm64", "armv8", "linux/arm64", "linux/arm64/v8"),
+        musl_triple="aarch64-linux-musl",
+        zig_target="aarch64-linux-musl",
+        zig_cpu="baseline",
+        qemu="aarch64",
+        docker_platform="linux/arm64",
+        uname_machine="aarch64",
+        elf_machine="EM_AARCH64",
+        elf_class=64,
+        little_endian=True,
+        busybox_arch="arm64",
+        hw_sha_accel=False,
+    ),
+    Isa(
+        name="armv7",
+        aliases=("armhf", "arm", "armv7l", "armv7hf", "arm/v7", "linux/arm/v7"),
+        musl_triple="armv7-linux-musleabihf",
+        zig_target="arm-linux-musleabihf",
+        zig_cpu="baseline",
+        qemu="arm",
+        docker_platform="linux/arm/v7",
+        uname_machine="armv7l",
+        elf_machine="EM_ARM",
+        elf_class=32,
+        little_endian=True,
+        busybox_arch="arm",
+        hw_sha_accel=False,
+        elf_flags=(0xFF000400, 0x05000400, "EABI version 5, hard-float"),
+        elf_attributes=(
+            ("TAG_CPU_ARCH", 10, "CPU architecture ARMv7"),
+            ("TAG_ABI_VFP_ARGS", 1, "float arguments in VFP registers (hard-float)"),
+        ),
+    ),
+    Isa(
+        name="riscv64",
+        aliases=("riscv", "rv64", "rv64gc", "linux/riscv64"),
+        musl_triple="riscv64-linux-musl",
+        zig_target="riscv64-linux-musl",
+        zig_cpu="baseline",
+        qemu="riscv64",
+        docker_platform="linux/riscv64",
+        uname_machine="riscv64",
+        elf_machine="EM_RISCV",
+        elf_class=64,
+        little_endian=True,
+        busybox_arch="riscv",
+        hw_sha_accel=False,
+        elf_flags=(0x6, 0x4, "double-float ABI (lp64d)"),
+    ),
+)
+
+ISA_NAMES: tuple[str, ...] = tuple(isa.name for isa in ISAS)
+
+
+def _lookup() -> dict[str, Isa]:
+    table: dict[str, Isa] = {}
+    for isa in ISAS:
+        for key in (isa.name, *isa.aliases):
+            table[key.lower()] = isa
+    return table
+
+
+_BY_NAME = _lookup()
+
+
+def get_isa(name: str) -> Isa:
+    """One ISA by any name a user may type (aarch64, arm64, armhf, arm/v7 ...)."""
+    isa = _BY_NAME.get(name.strip().lower())
+    if isa is None:
+        close = difflib.get_close_matches(name.lower(), _BY_NAME, n=1)
+        hint = f" (did you mean {_BY_NAME[close[0]].name}?)" if close else ""
+        raise UsageError(f"unknown ISA {name!r}{hint}; valid: {', '.join(ISA_NAMES)}, or 'all'")
+    return isa
+
+
+def resolve_isas(spec: str) -> list[Isa]:
+    """ISAs from a comma-separated list of names, or 'all'; duplicates dropped, order kept."""
+    names = [part for part in spec.split(",") if part.strip()]
+    if not names:
+        raise UsageError(f"no ISA given; valid: {', '.join(ISA_NAMES)}, or 'all'")
+    if any(n.strip().lower() == "all" for n in names):
+        return list(ISAS)
+    chosen: list[Isa] = []
+    for name in names:
+        isa = get_isa(name)
+        if isa not in chosen:
+            chosen.append(isa)
+    return chosen

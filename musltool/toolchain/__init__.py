@@ -1,0 +1,28 @@
+"""Toolchain providers: each gives `<triple>-gcc`, `-ar`, `-strip` ... and a build environment."""
+
+from __future__ import annotations
+
+from musltool.errors import UsageError
+from musltool.isa import Isa
+from musltool.toolchain.base import Toolchain
+
+DEFAULT_TOOLCHAIN = "zig"
+
+
+def toolchain_names() -> list[str]:
+    from musltool.toolchain.gcc import distribution_names
+
+    return ["zig", *distribution_names()]
+
+
+def get_toolchain(name: str, isa: Isa) -> Toolchain:
+    """A toolchain by provider name: 'zig', or a GCC distribution from toolchains/*.toml."""
+    from musltool.toolchain.zig import ZigToolchain
+
+    if name == "zig":
+        return ZigToolchain(isa)
+    from musltool.toolchain.gcc import GccToolchain, distribution_names
+
+    if name in distribution_names():
+        return GccToolchain(name, isa)
+    raise UsageError(f"unknown toolchain {name!r}; valid: {', '.join(toolchain_names())}")

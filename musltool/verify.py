@@ -1,0 +1,49 @@
+"""Verification: run a built binary under emulation and compare what it does with the recipe."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from musltool.recipes import SmokeTest
+from musltool.runners import RunResult, Session
+
+
+@dataclass(frozen=True)
+class TestResult:
+    name: str
+    status: str  # passed | failed | not-testable
+    detail: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.status != "failed"
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+def _compare(result: RunResult, expected_stdout: str | None, expected_exit: int) -> str | None:
+    """Why the run differs from what was expected, or None when it matches."""
+    if result.timed_out or result.signal:
+        return result.describe()
+    if result.exit_code != expected_exit:
+        stderr = result.stderr.strip().splitlines()
+        hint = f": {stderr[-1]}" if stderr else ""
+        return f"exit {result.exit_code}, expected {expected_exit}{hint}"
+    if expected_stdout is not None and result.stdout != expected_stdout:
+        return f"printed {result.stdout!r}, expected {expected_stdout!r}"
+    return None
+
+
+def run_smoke_test(session: Session, program: str, test: SmokeTest) -> TestResult:
+    result = session.run(program, list(test.args), stdin=test.stdin)
+    problem = _compare(result, test.expected_stdout(session.isa), test.exit_code)
+    if problem:
+        return TestResult(test.name, "failed", problem)
+    return TestResult(test.name, "passed", result.describe())
+
+
+def run_smoke_tests(
+    session: Session, program: str, tests: tuple[SmokeTest, ...]
+) -> list[TestResult]:
+    return [run_smoke_test(session, program, test) for test in tests]

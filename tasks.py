@@ -1,0 +1,159 @@
+"""musltool's tasks: thin wrappers that parse options and call the musltool library."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from invoke import Collection, task
+
+from musltool import build as build_mod
+from musltool import doctor as doctor_mod
+from musltool.cli import one_line_errors, split_list
+from musltool.isa import ISAS, resolve_isas
+from musltool.recipes import load_recipe, recipe_for_sources
+from musltool.toolchain import DEFAULT_TOOLCHAIN, get_toolchain
+
+ARCH_HELP = (
+    "ISA: x86_64, aarch64, armv7, riscv64 (or amd64, arm64, armhf ...), a comma list, or 'all'"
+)
+TOOLCHAIN_HELP = "toolchain provider: zig (default) or a GCC distribution (invoke toolchain.list)"
+
+
+@task(
+    help={
+        "arch": ARCH_HELP,
+        "recipe": "recipe under recipes/ (hello, musl-claims, crc32, busybox); default hello",
+        "src": "your own C source file instead of a recipe (repeat for more files)",
+        "name": "binary name for --src builds (default: first source's stem)",
+        "toolchain": TOOLCHAIN_HELP,
+        "runner": "how to verify: auto (docker if its daemon answers, else qemu), docker, qemu",
+        "dist": "output folder (default dist)",
+        "force": "rebuild even when inputs are unchanged",
+        "config": "BusyBox base config: defconfig, minimal, or a path to a .config",
+        "applets": "BusyBox: build exactly these applets (comma list) from allnoconfig",
+        "fragment": "BusyBox: a config fragment merged over the base config",
+        "version": "recipe version where a recipe offers several (BusyBox: 1.37.0, 1.35.0)",
+        "list_applets": "BusyBox: list the applets the source offers and exit",
+    },
+    iterable=["src"],
+)
+@one_line_errors
+def build(
+    c,
+    arch="aarch64",
+    recipe="",
+    src=None,
+    name="",
+    toolchain=DEFAULT_TOOLCHAIN,
+    runner="auto",
+    dist="dist",
+    force=False,
+    config="",
+    applets="",
+    fragment="",
+    version="",
+    list_applets=False,
+):
+    """Build a static musl binary, check its ELF, verify it under qemu, put it in dist/<isa>/."""
+    if src and recipe:
+        raise_usage("give --recipe or --src, not both")
+    chosen = recipe_for_sources(src, name or None) if src else load_recipe(recipe or "hello")
+    if list_applets:
+        from musltool.busybox import list_applets_for
+
+        print("\n".join(list_applets_for(chosen, version or None)))
+        return
+    isas = resolve_isas(arch)
+    options = build_mod.BuildOptions(
+        toolchain=toolchain,
+        runner=runner,
+        dist=Path(dist),
+        force=force,
+        config=config or None,
+        applets=tuple(split_list(applets)),
+        fragment=Path(fragment) if fragment else None,
+        version=version or None,
+    )
+    for isa in isas:
+        result = build_mod.build(chosen, isa, options)
+        state = "up to date" if result.up_to_date else "built and verified"
+        print(f"{isa.name}: {result.binary} ({result.report['size']} bytes, {state})")
+
+
+def raise_usage(message):
+    from musltool.errors import UsageError
+
+    raise UsageError(message)
+
+
+@task(
+    help={
+        "arch": ARCH_HELP,
+        "toolchain": TOOLCHAIN_HELP,
+        "shell": "output syntax: sh (export lines, default) or json",
+    }
+)
+@one_line_errors
+def env(c, arch="aarch64", toolchain=DEFAULT_TOOLCHAIN, shell="sh"):
+    """Print the toolchain environment (CC, CFLAGS, CROSS_COMPILE ...) to build your own projects.
+
+    Use it as: eval "$(invoke toolchain.env --arch aarch64)"
+    """
+    from musltool.toolchain.base import ENV_KEYS
+
+    chosen = resolve_isas(arch)
+    if len(chosen) != 1:
+        raise_usage("toolchain.env takes exactly one ISA")
+    isa = chosen[0]
+    environment = get_toolchain(toolchain, isa).env(base={})
+    selected = {key: environment[key] for key in ENV_KEYS}
+    if shell == "json":
+        print(json.dumps(selected, indent=2, sort_keys=True))
+        return
+    import shlex
+
+    for key, value in selected.items():
+        print(f"export {key}={shlex.quote(value)}")
+
+
+@task
+@one_line_errors
+def isas(c):
+    """Show the ISA table: names accepted, triples, qemu and docker platforms."""
+    print(f"{'ISA':<8} {'triple':<24} {'zig target':<22} {'qemu':<22} {'docker':<14} aliases")
+    for isa in ISAS:
+        print(
+            f"{isa.name:<8} {isa.musl_triple:<24} {isa.zig_target:<22} {isa.qemu_binary:<22} "
+            f"{isa.docker_platform:<14} {', '.join(isa.aliases)}"
+        )
+
+
+@task(help={"arch": "ISAs whose binfmt entries to report (default all)"})
+@one_line_errors
+def doctor(c, arch="all"):
+    """Report what this host has: docker daemon, qemu-user-static, binfmt entries, zig, cache."""
+    ok = doctor_mod.print_report(resolve_isas(arch))
+    if not ok:
+        sys.exit(1)
+
+
+@task(
+    help={
+        "arch": "ISAs to register in binfmt_misc (default all)",
+        "packages": "install missing Debian packages (docker.io, qemu-user-static) with apt-get",
+        "docker": "start dockerd (no bridge, no iptables) when it is not answering",
+    }
+)
+@one_line_errors
+def setup(c, arch="all", packages=True, docker=True):
+    """Install and register what is missing (Debian packages, binfmt with the F flag, dockerd)."""
+    doctor_mod.setup(resolve_isas(arch), install_packages=packages, start_docker=docker)
+
+
+toolchain_ns = Collection("toolchain")
+toolchain_ns.add_task(env)
+
+ns = Collection(build, isas, doctor, setup)
+ns.add_collection(toolchain_ns)
