@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from musltool import __version__, settings
+from musltool.container import Tree
 from musltool.elf import require_static_binary
 from musltool.errors import UsageError, VerificationError
 from musltool.isa import Isa
@@ -71,8 +72,11 @@ class Builder(ABC):
     @abstractmethod
     def compile(self, workdir: Path) -> Built: ...
 
-    def session_files(self, built: Built) -> dict[str, tuple[bytes, int]]:
-        return {self.recipe.binary: (built.binary.read_bytes(), 0o755)}
+    def session_files(self, built: Built) -> Tree:
+        """What the emulated program sees: by default the binary alone."""
+        tree = Tree()
+        tree.add_file(self.recipe.binary, built.binary.read_bytes(), 0o755)
+        return tree
 
     def verify(self, session: Session, built: Built) -> list[TestResult]:
         return run_smoke_tests(session, self.recipe.binary, self.recipe.smoke)
@@ -183,12 +187,23 @@ def _verify(builder: Builder, built: Built) -> tuple[str, list[TestResult]]:
         return runner.name, builder.verify(session, built)
 
 
+def verification_table(isa: Isa, runner: str, results: list[TestResult]) -> str:
+    """A plain-text table: one row per test, then passed / failed / not-testable counts."""
+    width = max([len(r.name) for r in results] + [4])
+    rows = [f"{r.name:<{width}}  {r.status:<12}  {r.detail}".rstrip() for r in results]
+    counts = {s: sum(r.status == s for r in results) for s in ("passed", "failed", "not-testable")}
+    summary = ", ".join(f"{n} {s}" for s, n in counts.items())
+    header = f"verification on {isa.name} with {runner}: {summary}"
+    return "\n".join([header, "", f"{'test':<{width}}  {'status':<12}  detail", *rows]) + "\n"
+
+
 def _install(dist_isa: Path, built: Built, binary_name: str, report: dict[str, Any]) -> Path:
     """Binary and extras first, the report last: a report means a complete, verified build."""
     target = dist_isa / binary_name
     atomic_write_bytes(target, built.binary.read_bytes(), mode=0o755)
     for name, path in built.extras.items():
         atomic_write_bytes(dist_isa / name, path.read_bytes())
+    atomic_write_text(dist_isa / f"{binary_name}.verify.txt", report["verification"]["table"])
     atomic_write_text(
         dist_isa / f"{binary_name}.json", json.dumps(report, indent=2, sort_keys=True) + "\n"
     )
@@ -231,17 +246,22 @@ def build(recipe: Recipe, isa: Isa, options: BuildOptions) -> BuildResult:
                 "runner": runner_name,
                 "passed": all(r.passed for r in results),
                 "results": [r.as_dict() for r in results],
+                "table": verification_table(isa, runner_name, results),
             },
             "fingerprint": fp,
             "musltool": __version__,
         }
         failed = [r for r in results if not r.passed]
+        table = settings.cache_dir() / "logs" / f"{recipe.name}-{isa.name}.verify.txt"
+        table.unlink(missing_ok=True)
         if failed:
             _remove_stale(dist_isa, recipe.binary)
+            atomic_write_text(table, report["verification"]["table"])
             first = failed[0]
             raise VerificationError(
                 f"{recipe.name} for {isa.name} failed verification under {runner_name}: "
-                f"{len(failed)} of {len(results)} failed, first: {first.name}: {first.detail}"
+                f"{len(failed)} of {len(results)} failed, first: {first.name}: {first.detail} "
+                f"(table: {table})"
             )
         installed = _install(dist_isa, built, recipe.binary, report)
     log(

@@ -14,6 +14,7 @@ import subprocess
 import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from musltool.errors import MissingToolError
 from musltool.isa import Isa
@@ -67,6 +68,21 @@ def tar_bytes(tree: Tree, mtime: int | None = None) -> bytes:
                 info.size = len(entry.data)
                 tar.addfile(info, io.BytesIO(entry.data))
     return buffer.getvalue()
+
+
+def materialize(tree: Tree, root: Path) -> None:
+    """Write the tree's entries below `root` (the qemu runner's stand-in for an image)."""
+    for entry in sorted(tree.entries, key=lambda e: e.path):
+        path = root / entry.path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if entry.kind == "dir":
+            path.mkdir(exist_ok=True)
+            path.chmod(entry.mode)
+        elif entry.kind == "symlink":
+            path.symlink_to(entry.target)
+        else:
+            path.write_bytes(entry.data)
+            path.chmod(entry.mode)
 
 
 def image_archive(layer: bytes, isa: Isa, tag: str, entrypoint: list[str]) -> bytes:

@@ -22,7 +22,6 @@ class Isa:
     elf_class: int
     little_endian: bool
     busybox_arch: str  # ARCH= for BusyBox / Kbuild
-    hw_sha_accel: bool  # BusyBox's SHA hardware-acceleration code builds for this ISA
     # (mask, value, meaning) that e_flags must match, if the ISA encodes its ABI there.
     elf_flags: tuple[int, int, str] | None = None
     # (tag, value, meaning) that the ISA's build-attributes section must hold.
@@ -56,7 +55,6 @@ ISAS: tuple[Isa, ...] = (
         elf_class=64,
         little_endian=True,
         busybox_arch="x86_64",
-        hw_sha_accel=True,
     ),
     Isa(
         name="aarch64",
@@ -71,7 +69,6 @@ ISAS: tuple[Isa, ...] = (
         elf_class=64,
         little_endian=True,
         busybox_arch="arm64",
-        hw_sha_accel=False,
     ),
     Isa(
         name="armv7",
@@ -86,7 +83,6 @@ ISAS: tuple[Isa, ...] = (
         elf_class=32,
         little_endian=True,
         busybox_arch="arm",
-        hw_sha_accel=False,
         elf_flags=(0xFF000400, 0x05000400, "EABI version 5, hard-float"),
         elf_attributes=(
             ("TAG_CPU_ARCH", 10, "CPU architecture ARMv7"),
@@ -106,7 +102,6 @@ ISAS: tuple[Isa, ...] = (
         elf_class=64,
         little_endian=True,
         busybox_arch="riscv",
-        hw_sha_accel=False,
         elf_flags=(0x6, 0x4, "double-float ABI (lp64d)"),
     ),
 )

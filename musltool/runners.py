@@ -7,7 +7,6 @@ sees them and yields a Session whose `run` executes one command there.
 from __future__ import annotations
 
 import contextlib
-import os
 import platform
 import shutil
 import signal
@@ -19,7 +18,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from musltool.container import Tree, docker_available, require_docker, temporary_image
+from musltool.container import (
+    Entry,
+    Tree,
+    docker_available,
+    materialize,
+    require_docker,
+    temporary_image,
+)
 from musltool.errors import MissingToolError, UsageError
 from musltool.isa import Isa, get_isa
 from musltool.util import log, which
@@ -161,14 +167,11 @@ class DockerRunner(Runner):
             raise MissingToolError(f"cannot run {isa.name} in docker: {detail}; run: invoke setup")
 
     @contextlib.contextmanager
-    def session(self, isa: Isa, files: dict[str, tuple[bytes, int]]) -> Iterator[Session]:
-        tree = Tree()
-        for name, (data, mode) in files.items():
-            tree.add_file(name, data, mode)
-        tree.add_dir("tmp", 0o1777)
+    def session(self, isa: Isa, tree: Tree) -> Iterator[Session]:
+        image = Tree([*tree.entries, Entry("tmp", mode=0o1777, kind="dir")])
         tag = f"musltool-verify/{isa.name}:{uuid.uuid4().hex[:12]}"
-        first = next(iter(files))
-        with temporary_image(tree, isa, tag, [f"/{first}"]):
+        first_file = next(e.path for e in tree.entries if e.kind == "file")
+        with temporary_image(image, isa, tag, [f"/{first_file}"]):
             yield DockerSession(isa, tag)
 
 
@@ -184,7 +187,7 @@ class QemuSession(Session):
     def run(
         self, program: str, args: list[str], stdin: str | None = None, timeout: float = RUN_TIMEOUT
     ) -> RunResult:
-        env = {**GUEST_ENV, "TMPDIR": str(self.root / "tmp")}
+        env = {**GUEST_ENV, "TMPDIR": str(self.root / "tmp"), "PATH": str(self.root / "bin")}
         try:
             proc = subprocess.run(
                 [self.qemu, self.path(program), *args],
@@ -215,13 +218,11 @@ class QemuRunner(Runner):
             )
 
     @contextlib.contextmanager
-    def session(self, isa: Isa, files: dict[str, tuple[bytes, int]]) -> Iterator[Session]:
+    def session(self, isa: Isa, tree: Tree) -> Iterator[Session]:
         root = Path(tempfile.mkdtemp(prefix=f"musltool-qemu-{isa.name}-"))
         try:
             (root / "tmp").mkdir(mode=0o1777)
-            for name, (data, mode) in files.items():
-                (root / name).write_bytes(data)
-                os.chmod(root / name, mode)
+            materialize(tree, root)
             yield QemuSession(isa, root, which(isa.qemu_binary) or isa.qemu_binary)
         finally:
             shutil.rmtree(root, ignore_errors=True)

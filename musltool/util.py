@@ -71,9 +71,10 @@ def run(
 def last_meaningful_line(output: str) -> str:
     """The line most likely to explain a failure: the last 'error' line, else the last line."""
     lines = [line.strip() for line in output.splitlines() if line.strip()]
-    for line in reversed(lines):
-        if "error" in line.lower():
-            return line
+    for marker in ("error:", "error"):  # a compiler's "error:" explains more than make's
+        for line in reversed(lines):
+            if marker in line.lower():
+                return line
     return lines[-1] if lines else "(no output)"
 
 
