@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from pathlib import Path
 
@@ -63,10 +64,12 @@ def build(
     if list_applets:
         from musltool.busybox import list_applets_for
 
-        print("\n".join(list_applets_for(chosen, version or None)))
+        mirrors = tuple(c.config.musltool.mirrors)
+        print("\n".join(list_applets_for(chosen, version or None, mirrors)))
         return
     isas = resolve_isas(arch)
     options = build_mod.BuildOptions(
+        mirrors=tuple(c.config.musltool.mirrors),
         toolchain=toolchain,
         runner=runner,
         dist=Path(dist),
@@ -112,8 +115,6 @@ def env(c, arch="aarch64", toolchain=DEFAULT_TOOLCHAIN, shell="sh"):
     if shell == "json":
         print(json.dumps(selected, indent=2, sort_keys=True))
         return
-    import shlex
-
     for key, value in selected.items():
         print(f"export {key}={shlex.quote(value)}")
 
@@ -152,8 +153,27 @@ def setup(c, arch="all", packages=True, docker=True):
     doctor_mod.setup(resolve_isas(arch), install_packages=packages, start_docker=docker)
 
 
+@task(
+    help={
+        "unit": "run only the fast unit tests",
+        "k": "only tests matching this pytest -k expression",
+        "verbose": "list every test",
+    }
+)
+def test(c, unit=False, k="", verbose=False):
+    """Run the tests with pytest: unit tests, then integration tests under qemu and docker."""
+    args = [sys.executable, "-m", "pytest", "tests/unit" if unit else "tests"]
+    if k:
+        args += ["-k", k]
+    if verbose:
+        args.append("-v")
+    c.run(" ".join(shlex.quote(a) for a in args), pty=False)
+
+
 toolchain_ns = Collection("toolchain")
 toolchain_ns.add_task(env)
 
-ns = Collection(build, isas, doctor, setup)
+ns = Collection(build, isas, doctor, setup, test)
 ns.add_collection(toolchain_ns)
+# Mirrors tried before upstream, for sources and toolchains (MUSLTOOL_MIRRORS adds more).
+ns.configure({"musltool": {"mirrors": []}})

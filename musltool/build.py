@@ -31,6 +31,7 @@ class BuildOptions:
     runner: str = "auto"
     dist: Path = Path("dist")
     force: bool = False
+    mirrors: tuple[str, ...] = ()  # from invoke's config; MUSLTOOL_MIRRORS adds more
     # BusyBox only: a base config (defconfig | minimal | path), applets, a fragment, a version.
     config: str | None = None
     applets: tuple[str, ...] = ()

@@ -27,7 +27,7 @@ from musltool.verify import TestResult
 SUITE = settings.RECIPES_DIR / "busybox" / "suite.sh"
 APPLET_LINE = re.compile(r"^//applet:(.*)$", re.M)
 APPLET_DECL = re.compile(r"APPLET\w*\(\s*([^,\s)]+)")
-CONDITION = re.compile(r"IF_(\w+)\(")
+CONDITION = re.compile(r"IF_(NOT_)?(\w+)\(")
 CONFIG_LINE = re.compile(r"^(?:CONFIG_(\w+)=(.*)|# CONFIG_(\w+) is not set)$")
 BUILTIN_CONFIGS = ("defconfig",)
 
@@ -44,37 +44,57 @@ def version_entry(recipe: Recipe, version: str | None) -> tuple[str, Source]:
     return chosen, Source(entry["url"], entry["sha256"])
 
 
-def source_tree(recipe: Recipe, version: str | None) -> tuple[str, Path, Source]:
+def source_tree(
+    recipe: Recipe, version: str | None, mirrors: tuple[str, ...] = ()
+) -> tuple[str, Path, Source]:
     """The extracted, hash-checked BusyBox source for a version."""
     chosen, source = version_entry(recipe, version)
-    archive = fetch(source, default_options())
+    archive = fetch(source, default_options(list(mirrors)))
     dest = settings.cache_dir() / "src" / f"busybox-{chosen}-{source.sha256[:12]}"
     return chosen, extract(archive, dest, strip_top=f"busybox-{chosen}"), source
 
 
-def applet_map(src: Path) -> dict[str, tuple[str, ...]]:
-    """Applet name -> the Kconfig symbols that must all be y, from the `//applet:` lines."""
-    applets: dict[str, tuple[str, ...]] = {}
+# An applet's declarations: each a tuple of conditions, "SYMBOL" (must be y) or "!SYMBOL".
+AppletMap = dict[str, list[tuple[str, ...]]]
+
+
+def applet_map(src: Path) -> AppletMap:
+    """Applet name -> its `//applet:` declarations' conditions (IF_X, IF_NOT_X)."""
+    applets: AppletMap = {}
     for path in sorted(src.rglob("*.[ch]")):
         text = path.read_text(errors="replace")
         if "//applet:" not in text:
             continue
         for line in APPLET_LINE.findall(text):
             declared = APPLET_DECL.search(line)
-            symbols = CONDITION.findall(line[: declared.start()] if declared else "")
-            if declared and symbols:
-                applets.setdefault(declared.group(1), tuple(symbols))
+            if not declared:
+                continue
+            conditions = tuple(
+                ("!" if negated else "") + symbol
+                for negated, symbol in CONDITION.findall(line[: declared.start()])
+            )
+            if conditions:
+                applets.setdefault(declared.group(1), []).append(conditions)
     return applets
 
 
-def list_applets_for(recipe: Recipe, version: str | None) -> list[str]:
+def _holds(condition: str, config: dict[str, str]) -> bool:
+    if condition.startswith("!"):
+        return config.get(condition[1:]) != "y"
+    return config.get(condition) == "y"
+
+
+def list_applets_for(
+    recipe: Recipe, version: str | None, mirrors: tuple[str, ...] = ()
+) -> list[str]:
     if recipe.kind != "busybox":
         raise UsageError(f"--list-applets is for BusyBox, not {recipe.name}")
-    _, src, _ = source_tree(recipe, version)
+    _, src, _ = source_tree(recipe, version, mirrors)
     return sorted(applet_map(src))
 
 
-def symbols_for_applets(names: list[str], applets: dict[str, tuple[str, ...]]) -> list[str]:
+def symbols_for_applets(names: list[str], applets: AppletMap) -> list[str]:
+    """The symbols to enable: each applet's plainest declaration's positive conditions."""
     unknown = [n for n in names if n not in applets]
     if unknown:
         hints = []
@@ -82,7 +102,8 @@ def symbols_for_applets(names: list[str], applets: dict[str, tuple[str, ...]]) -
             close = difflib.get_close_matches(name, list(applets), n=3)
             hints.append(f"{name!r}" + (f" (closest: {', '.join(close)})" if close else ""))
         raise UsageError(f"unknown applet {', '.join(hints)}; see --list-applets")
-    return sorted({symbol for n in names for symbol in applets[n]})
+    plainest = {n: min(applets[n], key=len) for n in names}
+    return sorted({c for conds in plainest.values() for c in conds if not c.startswith("!")})
 
 
 # ---------------------------------------------------------------- .config handling
@@ -117,8 +138,13 @@ def fragment_values(lines: list[str]) -> dict[str, str]:
     return parse_config("\n".join(lines))
 
 
-def enabled_applets(config: dict[str, str], applets: dict[str, tuple[str, ...]]) -> list[str]:
-    return sorted(n for n, syms in applets.items() if all(config.get(s) == "y" for s in syms))
+def enabled_applets(config: dict[str, str], applets: AppletMap) -> list[str]:
+    """Applets some declaration of which has all its conditions met by `config`."""
+    return sorted(
+        name
+        for name, declarations in applets.items()
+        if any(all(_holds(c, config) for c in conds) for conds in declarations)
+    )
 
 
 @dataclass(frozen=True)
@@ -222,7 +248,7 @@ class BusyboxBuilder(Builder):
         )
         return env
 
-    def configure(self, src: Path, out: Path, applets: dict[str, tuple[str, ...]]) -> str:
+    def configure(self, src: Path, out: Path, applets: AppletMap) -> str:
         env = self._env()
         spec = self._base_spec()
         if "make" in spec:
@@ -269,7 +295,7 @@ class BusyboxBuilder(Builder):
     # -- build
 
     def compile(self, workdir: Path) -> Built:
-        self.version, src, _ = source_tree(self.recipe, self.options.version)
+        self.version, src, _ = source_tree(self.recipe, self.options.version, self.options.mirrors)
         applets = applet_map(src)
         out = workdir / "out"
         out.mkdir()
@@ -397,18 +423,21 @@ def _applet_status(
     functional: dict[str, list[bool]],
     untestable: dict[str, str],
 ) -> TestResult:
+    """Failed if a functional test failed; passed on usage text or a passing test.
+
+    Some applets are built without usage text (egrep, ascii ...): that alone is no failure,
+    but such an applet then needs a functional test or a recorded reason it has none.
+    """
     runs = functional.get(applet, [])
-    help_ok = helped.get(applet)
-    parts = []
-    if help_ok is not None:
-        parts.append("usage text" if help_ok else "NO usage text")
-    if runs:
-        parts.append(f"{sum(runs)}/{len(runs)} functional tests")
-    detail = ", ".join(parts)
-    if (runs and not all(runs)) or help_ok is False:
-        return TestResult(f"applet {applet}", "failed", detail)
-    if runs or help_ok:
-        return TestResult(f"applet {applet}", "passed", detail)
-    reason = untestable.get(applet, "not invoked by the suite")
-    status = "not-testable" if applet in untestable else "failed"
-    return TestResult(f"applet {applet}", status, reason)
+    help_ok = helped.get(applet, False)
+    parts = (["usage text"] if help_ok else []) + (
+        [f"{sum(runs)}/{len(runs)} functional tests"] if runs else []
+    )
+    name = f"applet {applet}"
+    if runs and not all(runs):
+        return TestResult(name, "failed", ", ".join(parts))
+    if help_ok or runs:
+        return TestResult(name, "passed", ", ".join(parts))
+    if applet in untestable:
+        return TestResult(name, "not-testable", untestable[applet])
+    return TestResult(name, "failed", "no usage text and no functional test ran")

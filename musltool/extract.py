@@ -18,10 +18,17 @@ def is_complete(folder: Path) -> bool:
     return (folder / COMPLETE_MARKER).is_file()
 
 
+def _strict_data_filter(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo | None:
+    """tarfile's data filter, but an absolute member name is refused, not made relative."""
+    if member.name.startswith("/"):
+        raise tarfile.AbsolutePathError(member)
+    return tarfile.data_filter(member, dest)
+
+
 def extract(archive: Path, dest: Path, strip_top: str | None = None) -> Path:
     """Unpack `archive` (tar.gz/xz/bz2) into `dest` through tarfile's data filter.
 
-    The data filter refuses absolute paths, `..`, links that leave the tree and device files.
+    The data filter refuses absolute paths (here: even ones it could make relative), `..`, links that leave the tree and device files.
     Extraction happens in a staging folder; `dest` appears only when it is complete.
     `strip_top` names a single top folder whose content becomes `dest`.
     """
@@ -33,7 +40,7 @@ def extract(archive: Path, dest: Path, strip_top: str | None = None) -> Path:
         with staging_dir(dest) as stage:
             try:
                 with tarfile.open(archive) as tar:
-                    tar.extractall(stage, filter="data")
+                    tar.extractall(stage, filter=_strict_data_filter)
             except (tarfile.TarError, OSError) as exc:
                 raise DownloadError(f"cannot extract {archive.name}: {exc}") from exc
             if strip_top:

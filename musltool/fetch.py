@@ -30,7 +30,7 @@ from musltool.util import log, sha256_file
 
 CONNECT_TIMEOUT = 15
 READ_TIMEOUT = 60
-CHUNK = 1 << 20
+CHUNK = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -49,8 +49,10 @@ class Source:
 class FetchOptions:
     mirrors: tuple[str, ...] = ()
     offline: bool = False
-    quiet: bool = False
+    quiet: bool = False  # no progress bar even on a terminal
     cache: Path | None = None
+    progress: bool | None = None  # force the bar on or off; None: on a terminal unless quiet
+    attempts_per_url: int = 3  # a dropped transfer that made progress is resumed this often
 
 
 def default_options(config_mirrors: list[str] | None = None, quiet: bool = False) -> FetchOptions:
@@ -89,7 +91,10 @@ def session() -> requests.Session:
     return sess
 
 
-def _progress(total: int | None, initial: int, name: str, quiet: bool) -> tqdm:
+def _progress(total: int | None, initial: int, name: str, options: FetchOptions) -> tqdm:
+    show = options.progress
+    if show is None:
+        show = not options.quiet and sys.stderr.isatty()
     return tqdm(
         total=total,
         initial=initial,
@@ -97,13 +102,14 @@ def _progress(total: int | None, initial: int, name: str, quiet: bool) -> tqdm:
         unit_scale=True,
         unit_divisor=1024,
         desc=name,
-        disable=quiet or not sys.stderr.isatty(),
+        disable=not show,
         leave=False,
         file=sys.stderr,
+        mininterval=0.2,
     )
 
 
-def _http_download(url: str, part: Path, name: str, quiet: bool) -> None:
+def _http_download(url: str, part: Path, name: str, options: FetchOptions) -> None:
     """Stream `url` into `part`, resuming with Range when `part` already holds a prefix."""
     have = part.stat().st_size if part.exists() else 0
     headers = {"Range": f"bytes={have}-"} if have else {}
@@ -118,11 +124,14 @@ def _http_download(url: str, part: Path, name: str, quiet: bool) -> None:
         total = (have + length if resumed else length) if length else None
         with (
             part.open("ab" if resumed else "wb") as out,
-            _progress(total, have if resumed else 0, name, quiet) as bar,
+            _progress(total, have if resumed else 0, name, options) as bar,
         ):
             for block in response.iter_content(CHUNK):
                 out.write(block)
                 bar.update(len(block))
+    size = part.stat().st_size
+    if total is not None and size < total:
+        raise requests.ConnectionError(f"transfer ended at {size} of {total} bytes")
 
 
 def _file_copy(url: str, part: Path) -> None:
@@ -131,11 +140,21 @@ def _file_copy(url: str, part: Path) -> None:
         shutil.copyfileobj(src, out, CHUNK)
 
 
-def _download(url: str, part: Path, name: str, quiet: bool) -> None:
+def _download(url: str, part: Path, name: str, options: FetchOptions) -> None:
+    """One candidate URL; a transfer dropped after some progress is resumed with Range."""
     if urllib.parse.urlparse(url).scheme == "file":
         _file_copy(url, part)
-    else:
-        _http_download(url, part, name, quiet)
+        return
+    for attempt in range(1, options.attempts_per_url + 1):
+        before = part.stat().st_size if part.exists() else 0
+        try:
+            _http_download(url, part, name, options)
+            return
+        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError):
+            grew = part.exists() and part.stat().st_size > before
+            if not grew or attempt == options.attempts_per_url:
+                raise
+            log(f"{name}: transfer dropped at {part.stat().st_size} bytes, resuming")
 
 
 def _verified(path: Path, expected: str) -> tuple[bool, str]:
@@ -170,7 +189,7 @@ def _fetch_from_candidates(source: Source, target: Path, options: FetchOptions) 
     failures: list[str] = []
     for url in candidate_urls(source, options.mirrors):
         try:
-            _download(url, part, source.filename, options.quiet)
+            _download(url, part, source.filename, options)
         except (requests.RequestException, OSError) as exc:
             failures.append(f"{url}: {_short(exc)}")
             continue  # a partial file stays for a Range resume from the next candidate

@@ -1,0 +1,114 @@
+"""BusyBox for real: fetched through the mirror, configured by its Kconfig, verified under qemu."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from musltool.build import BuildOptions, build
+from musltool.errors import DownloadError, UsageError
+from musltool.isa import ISAS, get_isa
+from musltool.recipes import load_recipe
+
+ISA_NAMES = [isa.name for isa in ISAS]
+
+
+def verified_busybox(dist: Path, isa_name: str) -> dict:
+    report = json.loads((dist / isa_name / "busybox.json").read_text())
+    assert report["verification"]["passed"], report["verification"]["table"]
+    return report
+
+
+def statuses(report: dict) -> dict[str, str]:
+    return {r["name"]: r["status"] for r in report["verification"]["results"]}
+
+
+@pytest.mark.parametrize("config", ["minimal", "defconfig"])
+@pytest.mark.parametrize("isa_name", ISA_NAMES)
+def test_config_builds_and_every_applet_is_proven(tmp_path, with_mirror, isa_name, config):
+    build(load_recipe("busybox"), get_isa(isa_name), BuildOptions(config=config, dist=tmp_path))
+    report = verified_busybox(tmp_path, isa_name)
+    applets = report["details"]["applets"]
+    results = statuses(report)
+    assert results["busybox --list"] == "passed"
+    for applet in applets:
+        assert results[f"applet {applet}"] in ("passed", "not-testable"), applet
+    suite = [name for name in results if name.startswith("suite: ")]
+    assert len(suite) >= (40 if config == "minimal" else 100)
+    not_testable = [r for r in report["verification"]["results"] if r["status"] == "not-testable"]
+    assert all(r["detail"] for r in not_testable)
+    config_text = (tmp_path / isa_name / "busybox.config").read_text()
+    assert "CONFIG_STATIC=y" in config_text
+    assert "# CONFIG_TC is not set" in config_text
+    assert report["details"]["config_sha256"] == hashlib.sha256(config_text.encode()).hexdigest()
+    if config == "minimal":
+        assert 40 <= len(applets) <= 80
+    else:
+        assert len(applets) > 300
+
+
+def test_applets_give_exactly_that_set(tmp_path, with_mirror):
+    options = BuildOptions(applets=("sh", "ls", "awk"), dist=tmp_path)
+    build(load_recipe("busybox"), get_isa("riscv64"), options)
+    report = verified_busybox(tmp_path, "riscv64")
+    applets = set(report["details"]["applets"])
+    added = set(report["details"]["added_by_kconfig"])
+    assert {"sh", "ls", "awk"} <= applets
+    assert applets == {"sh", "ls", "awk"} | added
+    assert added <= {"ash", "busybox"}  # sh is ash; nothing else may creep in
+    assert statuses(report)["busybox --list"] == "passed"
+
+
+def test_unknown_applet_names_the_closest(with_mirror, tmp_path):
+    with pytest.raises(UsageError) as err:
+        build(
+            load_recipe("busybox"),
+            get_isa("aarch64"),
+            BuildOptions(applets=("sh", "lss"), dist=tmp_path),
+        )
+    assert "unknown applet 'lss'" in str(err.value)
+    assert "ls" in str(err.value)
+
+
+def test_bad_config_path(with_mirror, tmp_path):
+    with pytest.raises(UsageError, match="neither a file nor one of: defconfig, minimal"):
+        build(
+            load_recipe("busybox"),
+            get_isa("aarch64"),
+            BuildOptions(config=str(tmp_path / "missing.config"), dist=tmp_path),
+        )
+
+
+def test_source_hash_mismatch_fails_and_leaves_the_cache_clean(
+    tmp_path, fresh_cache, monkeypatch, mirror_url
+):
+    tampered = tmp_path / "mirror"
+    tampered.mkdir()
+    original = Path(mirror_url.removeprefix("file://")) / "busybox-1.37.0.tar.bz2"
+    data = bytearray(original.read_bytes())
+    data[1000] ^= 0xFF
+    (tampered / original.name).write_bytes(bytes(data))
+    monkeypatch.setenv("MUSLTOOL_MIRRORS", tampered.as_uri())
+    monkeypatch.setenv("MUSLTOOL_OFFLINE", "0")
+    with pytest.raises(DownloadError, match="sha256 mismatch"):
+        build(
+            load_recipe("busybox"),
+            get_isa("x86_64"),
+            BuildOptions(config="minimal", dist=tmp_path / "d"),
+        )
+    downloads = fresh_cache / "downloads"
+    assert not [p for p in downloads.iterdir() if not p.name.endswith(".lock")]
+    assert not (tmp_path / "d").exists() or not any((tmp_path / "d").rglob("busybox*"))
+
+
+def test_older_version_builds_too(tmp_path, with_mirror):
+    build(
+        load_recipe("busybox"),
+        get_isa("aarch64"),
+        BuildOptions(config="minimal", version="1.35.0", dist=tmp_path),
+    )
+    report = verified_busybox(tmp_path, "aarch64")
+    assert report["details"]["busybox_version"] == "1.35.0"

@@ -1,0 +1,80 @@
+"""A real HTTP server on 127.0.0.1 for download tests: Range support, 404s, dropped transfers."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class LoopbackServer:
+    """Serves `files` (name -> bytes) at http://127.0.0.1:<port>/<prefix>/<name>.
+
+    `drop_after[name] = n` makes the next full or ranged transfer of `name` close the
+    connection after n bytes (once). `gets` counts requests per name.
+    """
+
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+        self.drop_after: dict[str, int] = {}
+        self.gets: Counter[str] = Counter()
+        self.ranges: list[str] = []
+        self.delay = 0.0  # seconds before each body is sent
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):  # quiet
+                pass
+
+            def do_GET(self):
+                name = self.path.rsplit("/", 1)[-1]
+                server.gets[name] += 1
+                data = server.files.get(name)
+                if data is None or "/missing/" in self.path:
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                start = 0
+                header = self.headers.get("Range")
+                if header:
+                    server.ranges.append(header)
+                    start = int(header.split("=")[1].split("-")[0])
+                    if start >= len(data):
+                        self.send_response(416)
+                        self.send_header("Content-Length", "0")
+                        self.end_headers()
+                        return
+                    self.send_response(206)
+                    self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+                else:
+                    self.send_response(200)
+                body = data[start:]
+                time.sleep(server.delay)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                cut = server.drop_after.pop(name, None)
+                if cut is not None:
+                    self.wfile.write(body[:cut])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    self.connection.shutdown(2)
+                    return
+                self.wfile.write(body)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def url(self, prefix: str = "mirror") -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/{prefix}"
+
+    def __enter__(self) -> LoopbackServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()

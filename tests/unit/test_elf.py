@@ -1,0 +1,104 @@
+"""ELF checks on real binaries: zig-built static ones, a host-gcc dynamic one, wrong ISAs."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from musltool.elf import check_binary, require_static_binary
+from musltool.errors import CheckError
+from musltool.isa import ISAS, get_isa
+from musltool.toolchain import get_toolchain
+from musltool.toolchain.binutils import strip_bytes
+from musltool.toolchain.zig import zig_cache_dir
+from musltool.toolchain.zigtool import zig_executable
+
+HELLO = Path(__file__).resolve().parents[2] / "recipes" / "hello" / "hello.c"
+
+
+@pytest.fixture(scope="module")
+def static_binaries(tmp_path_factory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("elf")
+    binaries = {}
+    for isa in ISAS:
+        toolchain = get_toolchain("zig", isa)
+        path = out / f"hello-{isa.name}"
+        subprocess.run(
+            [toolchain.tool("gcc"), "-Os", "-g", "-o", path, HELLO], check=True, env=toolchain.env()
+        )
+        binaries[isa.name] = path
+    return binaries
+
+
+@pytest.mark.parametrize("isa_name", [isa.name for isa in ISAS])
+def test_static_binary_passes_every_check(static_binaries, isa_name):
+    checks = require_static_binary(static_binaries[isa_name], get_isa(isa_name))
+    names = {c.name for c in checks}
+    assert {"machine", "class", "no-interpreter", "no-shared-libraries"} <= names
+    assert all(c.ok for c in checks)
+
+
+def test_armv7_is_v7_hard_float_and_riscv_is_lp64d(static_binaries):
+    arm = {c.name: c for c in check_binary(static_binaries["armv7"], get_isa("armv7"))}
+    assert "hard-float" in arm["abi-flags"].detail
+    assert arm["attribute:TAG_CPU_ARCH"].ok
+    assert arm["attribute:TAG_ABI_VFP_ARGS"].ok
+    riscv = {c.name: c for c in check_binary(static_binaries["riscv64"], get_isa("riscv64"))}
+    assert "double-float" in riscv["abi-flags"].detail
+
+
+def test_wrong_isa_is_rejected_in_words(static_binaries):
+    with pytest.raises(CheckError) as err:
+        require_static_binary(static_binaries["aarch64"], get_isa("riscv64"))
+    assert "built for aarch64, expected riscv64" in str(err.value)
+
+
+def test_soft_float_arm_is_rejected(tmp_path):
+    toolchain = get_toolchain("zig", get_isa("armv7"))
+    soft = tmp_path / "soft"
+    # zig's soft-float ARM target, not through musltool's wrapper: the checks must notice.
+    subprocess.run(
+        [zig_executable(), "cc", "-target", "arm-linux-musleabi", "-static", "-o", soft, HELLO],
+        check=True,
+        env={**toolchain.env(), "ZIG_GLOBAL_CACHE_DIR": str(zig_cache_dir())},
+    )
+    failed = {c.name for c in check_binary(soft, get_isa("armv7")) if not c.ok}
+    assert "abi-flags" in failed
+    assert "attribute:TAG_ABI_VFP_ARGS" in failed
+
+
+def test_dynamic_binary_is_rejected(tmp_path):
+    cc = shutil.which("gcc") or shutil.which("cc")
+    assert cc, "a host C compiler is needed to make a dynamic binary"
+    dynamic = tmp_path / "dynamic"
+    subprocess.run([cc, "-o", dynamic, HELLO], check=True)
+    with pytest.raises(CheckError) as err:
+        require_static_binary(dynamic, get_isa("x86_64"))
+    message = str(err.value)
+    assert "dynamically linked" in message
+    assert "libc.so" in message
+
+
+def test_non_elf_is_rejected(tmp_path):
+    bogus = tmp_path / "script"
+    bogus.write_text("#!/bin/sh\necho hi\n")
+    with pytest.raises(CheckError, match="not an ELF file"):
+        require_static_binary(bogus, get_isa("x86_64"))
+
+
+@pytest.mark.parametrize("isa_name", [isa.name for isa in ISAS])
+def test_strip_keeps_a_runnable_checkable_binary(static_binaries, tmp_path, isa_name):
+    isa = get_isa(isa_name)
+    original = static_binaries[isa_name].read_bytes()
+    stripped = tmp_path / "stripped"
+    stripped.write_bytes(strip_bytes(original))
+    stripped.chmod(0o755)
+    assert stripped.stat().st_size < len(original) / 4  # -g debug info and symbols are gone
+    assert all(c.ok for c in check_binary(stripped, isa))
+    qemu = shutil.which(isa.qemu_binary)
+    assert qemu, f"{isa.qemu_binary} is required"
+    run = subprocess.run([qemu, stripped], capture_output=True, text=True, check=True)
+    assert run.stdout == f"{isa.uname_machine}\n"

@@ -1,0 +1,128 @@
+"""The download layer against a real HTTP server on loopback."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from musltool.errors import DownloadError
+from musltool.fetch import FetchOptions, Source, fetch
+from tests.loopback import LoopbackServer
+
+PAYLOAD = os.urandom(3 * 1024 * 1024 + 17)
+SHA = hashlib.sha256(PAYLOAD).hexdigest()
+NAME = "tool-1.0.tar.gz"
+
+
+@pytest.fixture
+def server():
+    with LoopbackServer() as srv:
+        srv.files[NAME] = PAYLOAD
+        yield srv
+
+
+def source(server: LoopbackServer, sha: str = SHA) -> Source:
+    """Upstream is on loopback too: no test ever leaves this machine."""
+    return Source(f"{server.url('upstream')}/{NAME}", sha)
+
+
+def options(cache: Path, *mirrors: str, **kw) -> FetchOptions:
+    return FetchOptions(mirrors=mirrors, cache=cache, quiet=True, **kw)
+
+
+def leftovers(cache: Path) -> list[str]:
+    return sorted(p.name for p in (cache / "downloads").iterdir() if not p.name.endswith(".lock"))
+
+
+def test_success_then_cached(server, tmp_path):
+    path = fetch(source(server), options(tmp_path, server.url()))
+    assert path.read_bytes() == PAYLOAD
+    assert fetch(source(server), options(tmp_path, server.url())) == path
+    assert server.gets[NAME] == 1  # the second fetch downloaded nothing
+
+
+def test_hash_mismatch_deletes_and_tries_next_mirror(server, tmp_path):
+    with LoopbackServer() as bad:
+        bad.files[NAME] = PAYLOAD[:-1] + b"X"
+        path = fetch(source(server), options(tmp_path, bad.url(), server.url()))
+    assert path.read_bytes() == PAYLOAD
+    assert leftovers(tmp_path) == [NAME]
+
+
+def test_hash_mismatch_everywhere_fails_and_leaves_nothing(server, tmp_path):
+    with pytest.raises(DownloadError) as err:
+        fetch(source(server, sha="0" * 64), options(tmp_path, server.url()))
+    message = str(err.value)
+    assert f"expected {'0' * 64}, got {SHA}" in message
+    assert "\n" not in message
+    assert leftovers(tmp_path) == []
+
+
+def test_dropped_connection_resumes_with_range(server, tmp_path):
+    server.drop_after[NAME] = 1_000_000
+    path = fetch(source(server), options(tmp_path, server.url()))
+    assert path.read_bytes() == PAYLOAD
+    assert len(server.ranges) == 1
+    resumed_at = int(server.ranges[0].removeprefix("bytes=").rstrip("-"))
+    assert 0 < resumed_at <= 1_000_000  # what arrived before the drop was kept
+
+
+def test_404_on_first_mirror_then_next(server, tmp_path):
+    path = fetch(source(server), options(tmp_path, server.url("missing"), server.url()))
+    assert path.read_bytes() == PAYLOAD
+    assert server.gets[NAME] == 2
+
+
+def test_upstream_is_the_last_resort(server, tmp_path):
+    path = fetch(source(server), options(tmp_path, server.url("missing")))
+    assert path.read_bytes() == PAYLOAD
+
+
+def test_file_mirror(tmp_path, server):
+    folder = tmp_path / "files"
+    folder.mkdir()
+    (folder / NAME).write_bytes(PAYLOAD)
+    path = fetch(source(server), options(tmp_path / "c", folder.as_uri()))
+    assert path.read_bytes() == PAYLOAD
+    assert server.gets[NAME] == 0
+
+
+def test_offline_uses_the_cache_only(server, tmp_path):
+    with pytest.raises(DownloadError, match="not cached and MUSLTOOL_OFFLINE"):
+        fetch(source(server), options(tmp_path, server.url(), offline=True))
+    assert server.gets[NAME] == 0
+    fetch(source(server), options(tmp_path, server.url()))
+    assert fetch(source(server), options(tmp_path, offline=True)).read_bytes() == PAYLOAD
+    assert server.gets[NAME] == 1
+
+
+def test_unreachable_everywhere_is_one_line(tmp_path):
+    dead = Source("http://127.0.0.1:9/tool.tar.gz", SHA)
+    with pytest.raises(DownloadError) as err:
+        fetch(dead, options(tmp_path, "http://127.0.0.1:9/m", attempts_per_url=1))
+    assert "connection failed" in str(err.value)
+    assert leftovers(tmp_path) == []
+
+
+def test_two_processes_share_one_download(server, tmp_path):
+    server.delay = 1.0
+    script = (
+        "import sys; from pathlib import Path;"
+        "from musltool.fetch import FetchOptions, Source, fetch;"
+        f"p = fetch(Source({source(server).url!r}, {SHA!r}),"
+        f" FetchOptions(mirrors=({server.url()!r},), cache=Path({str(tmp_path)!r}), quiet=True));"
+        "print(p)"
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    outputs = [p.communicate(timeout=60)[0].strip() for p in procs]
+    assert all(p.returncode == 0 for p in procs)
+    assert outputs[0] == outputs[1]
+    assert server.gets[NAME] == 1
