@@ -170,10 +170,78 @@ def test(c, unit=False, k="", verbose=False):
     c.run(" ".join(shlex.quote(a) for a in args), pty=False)
 
 
+@task(
+    name="fetch",
+    help={
+        "arch": ARCH_HELP,
+        "toolchain": "GCC distribution to fetch (invoke toolchain.list); zig needs no fetch",
+        "sha256": "the archive's sha256, for an entry without a pinned hash (one ISA)",
+        "trust": "accept an unpinned archive and record its hash in toolchains/lock.toml",
+        "quiet": "no progress bar",
+    },
+)
+@one_line_errors
+def fetch_toolchain(c, arch="aarch64", toolchain="bootlin", sha256="", trust=False, quiet=False):
+    """Download, verify, extract and cache a GCC musl cross toolchain per ISA (once)."""
+    from musltool.fetch import default_options
+    from musltool.toolchain.gcc import GccToolchain
+
+    if toolchain == "zig":
+        print("zig comes with the ziglang wheel: nothing to fetch")
+        return
+    get_toolchain(toolchain, ISAS[0])  # validates the name with a one-line error
+    chosen = resolve_isas(arch)
+    if sha256 and len(chosen) != 1:
+        raise_usage("--sha256 goes with exactly one ISA")
+    options = default_options(list(c.config.musltool.mirrors), quiet=quiet)
+    for isa in chosen:
+        tc = GccToolchain(toolchain, isa, options, sha256=sha256 or None, trust=trust)
+        state = "already cached" if tc.is_cached() else "fetched"
+        tc.bin_dir()
+        print(f"{isa.name}: {tc.describe()} {state} in {tc.root}")
+
+
+@task(name="list")
+@one_line_errors
+def list_toolchains(c):
+    """Show each GCC distribution x ISA: version, hash status, cached or not, size on disk."""
+    from musltool.toolchain.gcc import status_rows
+    from musltool.toolchain.zig import zig_version
+
+    columns = ("toolchain", "isa", "version", "gcc", "musl", "hash", "cached", "size")
+    rows = status_rows()
+    widths = {col: max(len(col), *(len(r[col]) for r in rows)) for col in columns}
+    print("  ".join(col.ljust(widths[col]) for col in columns).rstrip())
+    for row in rows:
+        print("  ".join(row[col].ljust(widths[col]) for col in columns).rstrip())
+    print(f"zig {zig_version()} (ziglang wheel): all ISAs, nothing to fetch")
+
+
+@task(
+    help={
+        "cache": "also empty musltool's cache (downloads, toolchains, zig cache)",
+        "dist": "output folder",
+    }
+)
+@one_line_errors
+def clean(c, cache=False, dist="dist"):
+    """Remove dist/ (and with --cache the download/toolchain cache)."""
+    import shutil
+
+    from musltool import settings
+
+    for folder in [Path(dist), *([settings.cache_dir()] if cache else [])]:
+        if folder.exists():
+            shutil.rmtree(folder)
+            print(f"removed {folder}")
+
+
 toolchain_ns = Collection("toolchain")
 toolchain_ns.add_task(env)
+toolchain_ns.add_task(fetch_toolchain)
+toolchain_ns.add_task(list_toolchains)
 
-ns = Collection(build, isas, doctor, setup, test)
+ns = Collection(build, isas, doctor, setup, test, clean)
 ns.add_collection(toolchain_ns)
 # Mirrors tried before upstream, for sources and toolchains (MUSLTOOL_MIRRORS adds more).
 ns.configure({"musltool": {"mirrors": []}})

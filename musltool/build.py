@@ -16,6 +16,7 @@ from musltool import __version__, settings
 from musltool.container import Tree
 from musltool.elf import require_static_binary
 from musltool.errors import UsageError, VerificationError
+from musltool.fetch import default_options
 from musltool.isa import Isa
 from musltool.recipes import Recipe
 from musltool.runners import Session, get_runner
@@ -213,7 +214,7 @@ def _install(dist_isa: Path, built: Built, binary_name: str, report: dict[str, A
 
 def build(recipe: Recipe, isa: Isa, options: BuildOptions) -> BuildResult:
     """Build, check, verify and install one recipe for one ISA (or say it is up to date)."""
-    toolchain = get_toolchain(options.toolchain, isa)
+    toolchain = get_toolchain(options.toolchain, isa, default_options(list(options.mirrors)))
     builder = builder_class(recipe)(recipe, isa, toolchain, options)
     fp = fingerprint(builder)
     dist_isa = options.dist / isa.name

@@ -158,11 +158,11 @@ class Fixup:
         return {**{s: "y" for s in self.enable}, **{s: "n" for s in self.disable}}
 
 
-def applicable_fixups(data: dict[str, Any], version: str, isa: str, family: str) -> list[Fixup]:
-    """The recipe's fixups whose version / ISA / toolchain-family limits match."""
+def applicable_fixups(data: dict[str, Any], version: str, isa: str, compiler: str) -> list[Fixup]:
+    """The recipe's fixups whose version / ISA / compiler-family (gcc, clang) limits match."""
     chosen = []
     for entry in data.get("fixups", []):
-        limits = (("versions", version), ("isas", isa), ("toolchains", family))
+        limits = (("versions", version), ("isas", isa), ("compilers", compiler))
         if all(value in entry.get(key, [value]) for key, value in limits):
             chosen.append(
                 Fixup(
@@ -183,7 +183,7 @@ class BusyboxBuilder(Builder):
         super().__init__(*args, **kwargs)
         self.version, self.source = version_entry(self.recipe, self.options.version)
         self.fixups = applicable_fixups(
-            self.recipe.data, self.version, self.isa.name, self.toolchain.provider
+            self.recipe.data, self.version, self.isa.name, self.toolchain.compiler_family()
         )
         self.expected_applets: list[str] = []
 

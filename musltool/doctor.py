@@ -13,16 +13,12 @@ from musltool.errors import MissingToolError
 from musltool.isa import Isa
 from musltool.runners import binfmt_entry, binfmt_ready, host_isa
 from musltool.toolchain.zig import zig_version
-from musltool.util import log, run, which
+from musltool.util import folder_size, log, run, which
 
 BINFMT_DIR = Path("/proc/sys/fs/binfmt_misc")
 BINFMT_CONF_DIRS = (Path("/usr/lib/binfmt.d"), Path("/etc/binfmt.d"))
 DEBIAN_PACKAGES = {"docker": "docker.io", "qemu": "qemu-user-static"}
 DOCKERD_ARGS = ["--bridge=none", "--iptables=false", "--ip6tables=false"]
-
-
-def _folder_size(path: Path) -> int:
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
 
 
 def report_lines(isas: list[Isa]) -> list[tuple[bool, str, str]]:
@@ -38,7 +34,7 @@ def report_lines(isas: list[Isa]) -> list[tuple[bool, str, str]]:
         lines.append((ok, f"binfmt {isa.name}", detail))
     lines.append((True, "zig", zig_version()))
     cache = settings.cache_dir()
-    lines.append((True, "cache", f"{cache} ({_folder_size(cache) / 1e6:.1f} MB)"))
+    lines.append((True, "cache", f"{cache} ({folder_size(cache) / 1e6:.1f} MB)"))
     return lines
 
 

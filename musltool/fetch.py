@@ -168,11 +168,21 @@ def _locked(target: Path) -> Iterator[None]:
         yield
 
 
-def fetch(source: Source, options: FetchOptions | None = None) -> Path:
-    """The cached, hash-checked file for `source`, downloading it if needed."""
+def fetch(
+    source: Source, options: FetchOptions | None = None, trust_unpinned: bool = False
+) -> Path:
+    """The cached, hash-checked file for `source`, downloading it if needed.
+
+    A source without a hash is refused unless `trust_unpinned` says the caller records the
+    hash of whatever arrives (trust on first use, done on purpose).
+    """
     options = options or default_options()
+    if not source.sha256 and not trust_unpinned:
+        raise DownloadError(f"{source.filename} has no pinned sha256: refusing to use it")
     target = downloads_dir(options) / source.filename
     with _locked(target):
+        if target.exists() and not source.sha256:
+            return target
         if target.exists():
             ok, got = _verified(target, source.sha256)
             if ok:
@@ -193,7 +203,7 @@ def _fetch_from_candidates(source: Source, target: Path, options: FetchOptions) 
         except (requests.RequestException, OSError) as exc:
             failures.append(f"{url}: {_short(exc)}")
             continue  # a partial file stays for a Range resume from the next candidate
-        ok, got = _verified(part, source.sha256)
+        ok, got = _verified(part, source.sha256) if source.sha256 else (True, "")
         if ok:
             os.replace(part, target)
             log(f"fetched {source.filename} from {url}")

@@ -12,6 +12,11 @@ RECIPES_DIR = PROJECT_ROOT / "recipes"
 TOOLCHAINS_DIR = PROJECT_ROOT / "toolchains"
 
 
+def toolchains_dir() -> Path:
+    """Toolchain manifests: toolchains/ in the project, or MUSLTOOL_TOOLCHAINS_DIR."""
+    return Path(os.environ.get("MUSLTOOL_TOOLCHAINS_DIR") or TOOLCHAINS_DIR)
+
+
 def cache_dir() -> Path:
     """MUSLTOOL_CACHE if set, else the platform's user cache folder."""
     configured = os.environ.get("MUSLTOOL_CACHE")

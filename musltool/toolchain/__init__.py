@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from musltool.errors import UsageError
+from musltool.fetch import FetchOptions
 from musltool.isa import Isa
 from musltool.toolchain.base import Toolchain
 
@@ -15,7 +16,7 @@ def toolchain_names() -> list[str]:
     return ["zig", *distribution_names()]
 
 
-def get_toolchain(name: str, isa: Isa) -> Toolchain:
+def get_toolchain(name: str, isa: Isa, fetch_options: FetchOptions | None = None) -> Toolchain:
     """A toolchain by provider name: 'zig', or a GCC distribution from toolchains/*.toml."""
     from musltool.toolchain.zig import ZigToolchain
 
@@ -24,5 +25,5 @@ def get_toolchain(name: str, isa: Isa) -> Toolchain:
     from musltool.toolchain.gcc import GccToolchain, distribution_names
 
     if name in distribution_names():
-        return GccToolchain(name, isa)
+        return GccToolchain(name, isa, fetch_options)
     raise UsageError(f"unknown toolchain {name!r}; valid: {', '.join(toolchain_names())}")

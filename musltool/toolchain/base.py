@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from abc import ABC, abstractmethod
 from pathlib import Path
 
@@ -40,6 +41,18 @@ class Toolchain(ABC):
     @abstractmethod
     def identity(self) -> dict[str, str]:
         """What identifies this toolchain exactly: goes into fingerprints and manifests."""
+
+    def compiler_family(self) -> str:
+        """'clang' or 'gcc', from what the compiler predefines (zig cc is clang)."""
+        if not hasattr(self, "_family"):
+            proc = subprocess.run(
+                [self.tool("gcc"), "-dM", "-E", "-x", "c", "/dev/null"],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            self._family = "clang" if "__clang__" in proc.stdout else "gcc"
+        return self._family
 
     def tool(self, name: str) -> Path:
         return self.bin_dir() / f"{self.triple}-{name}"
