@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from musltool.build import BuildOptions, build
 from musltool.container import require_docker
 from musltool.isa import ISAS
+from musltool.recipes import load_recipe
 from musltool.runners import DockerRunner, QemuRunner
 
 
@@ -22,3 +26,14 @@ def host_parts_present():
     for isa in ISAS:
         DockerRunner().check_ready(isa)
         QemuRunner().check_ready(isa)
+
+
+@pytest.fixture(scope="session")
+def busybox_minimal_dist(tmp_path_factory, mirror_url) -> Path:
+    """BusyBox minimal built and verified for all four ISAs, once for the session."""
+    dist = tmp_path_factory.mktemp("minimal") / "dist"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MUSLTOOL_MIRRORS", mirror_url)
+        for isa in ISAS:
+            build(load_recipe("busybox"), isa, BuildOptions(config="minimal", dist=dist))
+    return dist

@@ -1,0 +1,114 @@
+"""A minimal root filesystem from a verified BusyBox build, and local docker images of it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from musltool.container import Tree, image_size, load_image, tar_bytes
+from musltool.errors import VerificationError
+from musltool.isa import Isa
+from musltool.package import verified_report
+from musltool.runners import DockerRunner, DockerSession, QemuRunner
+from musltool.util import atomic_write_bytes
+
+PASSWD = "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n"
+GROUP = "root:x:0:\nnogroup:x:65534:\n"
+HOSTS = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+INITTAB = """\
+::sysinit:/bin/mount -t proc proc /proc
+::sysinit:/bin/mount -t sysfs sysfs /sys
+::sysinit:/bin/mount -t devtmpfs devtmpfs /dev
+::sysinit:/bin/hostname -F /etc/hostname
+::respawn:-/bin/sh
+::ctrlaltdel:/sbin/reboot
+::shutdown:/bin/umount -a -r
+"""
+# docker replaces /etc/hostname and /etc/hosts in containers; /etc/passwd stays ours.
+IMAGE_CHECK = "echo ok; ls /bin | grep -c . ; grep -q '^root:x:0:0:' /etc/passwd && echo etc-ok"
+
+
+@dataclass(frozen=True)
+class Rootfs:
+    isa: Isa
+    version: str
+    path: Path
+    applets: int
+    tree: Tree = field(repr=False, compare=False)
+
+
+def applet_paths(busybox: bytes, isa: Isa) -> list[str]:
+    """Where each applet belongs (bin/ls, usr/bin/awk ...), as the binary itself says."""
+    tree = Tree()
+    tree.add_file("busybox", busybox, 0o755)
+    with QemuRunner().session(isa, tree) as session:
+        result = session.run("busybox", ["--list-full"])
+    if result.exit_code != 0 or not result.stdout.strip():
+        raise VerificationError(f"busybox --list-full failed under qemu: {result.describe()}")
+    return sorted(line.strip() for line in result.stdout.splitlines() if line.strip())
+
+
+def rootfs_tree(busybox: bytes, isa: Isa) -> tuple[Tree, int]:
+    tree = Tree()
+    for folder in (
+        "bin",
+        "sbin",
+        "usr",
+        "usr/bin",
+        "usr/sbin",
+        "etc",
+        "proc",
+        "sys",
+        "dev",
+        "var",
+        "run",
+    ):
+        tree.add_dir(folder)
+    tree.add_dir("tmp", 0o1777)
+    tree.add_dir("root", 0o700)
+    tree.add_file("bin/busybox", busybox, 0o755)
+    paths = [p for p in applet_paths(busybox, isa) if p != "bin/busybox"]
+    for path in paths:
+        depth = path.count("/")
+        tree.add_symlink(path, "../" * depth + "bin/busybox" if depth > 1 else "busybox")
+    for name, text in (
+        ("etc/passwd", PASSWD),
+        ("etc/group", GROUP),
+        ("etc/hosts", HOSTS),
+        ("etc/inittab", INITTAB),
+        ("etc/hostname", "musltool\n"),
+    ):
+        tree.add_file(name, text.encode())
+    return tree, len(paths)
+
+
+def build_rootfs(dist: Path, isa: Isa) -> Rootfs:
+    report = verified_report(dist, isa, "busybox")
+    version = report["details"]["busybox_version"]
+    tree, count = rootfs_tree((dist / isa.name / "busybox").read_bytes(), isa)
+    out = dist / isa.name / f"busybox-rootfs-{version}-{isa.name}.tar"
+    atomic_write_bytes(out, tar_bytes(tree))
+    return Rootfs(isa, version, out, count, tree)
+
+
+def image_tag(rootfs: Rootfs) -> str:
+    return f"musltool/busybox:{rootfs.version}-{rootfs.isa.name}"
+
+
+def make_image(rootfs: Rootfs) -> tuple[str, int]:
+    """A local image of the root filesystem (no registry), checked by running sh in it."""
+    tag = image_tag(rootfs)
+    DockerRunner().check_ready(rootfs.isa)
+    load_image(rootfs.tree, rootfs.isa, tag, ["/bin/sh"])
+    return tag, image_size(tag)
+
+
+def check_image(tag: str, isa: Isa) -> list[str]:
+    """Run a shell script in the image under qemu; the lines it printed."""
+    result = DockerSession(isa, tag).run("bin/sh", ["-c", IMAGE_CHECK])
+    lines = result.stdout.split()
+    if result.exit_code != 0 or lines[:1] != ["ok"] or "etc-ok" not in lines:
+        raise VerificationError(
+            f"image {tag} did not run its shell check: {result.describe()} {result.stderr.strip()}"
+        )
+    return lines
