@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +57,8 @@ class BuildResult:
     binary: Path
     report: dict[str, Any]
     up_to_date: bool
+    # Wall seconds per phase (compile, verify); kept out of the report so it stays reproducible.
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 class Builder(ABC):
@@ -229,9 +232,12 @@ def build(recipe: Recipe, isa: Isa, options: BuildOptions) -> BuildResult:
     work_root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=f"{recipe.name}-{isa.name}-", dir=work_root) as tmp:
         log(f"building {recipe.name} {recipe.version} for {isa.name} with {toolchain.describe()}")
+        started = time.monotonic()
         built = builder.compile(Path(tmp))
+        compiled = time.monotonic()
         checks = require_static_binary(built.binary, isa)
         runner_name, results = _verify(builder, built)
+        timings = {"compile": compiled - started, "verify": time.monotonic() - compiled}
         report = {
             "recipe": recipe.name,
             "version": recipe.version,
@@ -269,7 +275,7 @@ def build(recipe: Recipe, isa: Isa, options: BuildOptions) -> BuildResult:
     log(
         f"{recipe.name} for {isa.name}: {report['size']} bytes, verified with {runner_name} -> {installed}"
     )
-    return BuildResult(isa, installed, report, up_to_date=False)
+    return BuildResult(isa, installed, report, up_to_date=False, timings=timings)
 
 
 def _remove_stale(dist_isa: Path, binary: str) -> None:

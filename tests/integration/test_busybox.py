@@ -118,3 +118,17 @@ def test_older_version_builds_too(tmp_path, with_mirror):
     )
     report = verified_busybox(tmp_path, "aarch64")
     assert report["details"]["busybox_version"] == "1.35.0"
+
+
+def test_fragment_is_merged_over_the_base(tmp_path, with_mirror):
+    fragment = tmp_path / "extra.config"
+    fragment.write_text("CONFIG_ECHO=y\n# CONFIG_FEATURE_FANCY_ECHO is not set\n")
+    options = BuildOptions(applets=("true",), fragment=fragment, dist=tmp_path / "d")
+    build(load_recipe("busybox"), get_isa("x86_64"), options)
+    report = verified_busybox(tmp_path / "d", "x86_64")
+    assert {"true", "echo"} <= set(report["details"]["applets"])
+    assert statuses(report)["suite: echo: prints arguments"] == "passed"
+    assert (
+        "# CONFIG_FEATURE_FANCY_ECHO is not set"
+        in (tmp_path / "d" / "x86_64" / "busybox.config").read_text()
+    )
