@@ -15,7 +15,7 @@ from typing import Any
 
 from musltool import __version__, settings
 from musltool.container import Tree
-from musltool.elf import require_static_binary
+from musltool.elf import Check, require_static_binary
 from musltool.errors import UsageError, VerificationError
 from musltool.fetch import default_options
 from musltool.isa import Isa
@@ -215,6 +215,54 @@ def _install(dist_isa: Path, built: Built, binary_name: str, report: dict[str, A
     return target
 
 
+def make_report(
+    builder: Builder,
+    built: Built,
+    checks: list[Check],
+    runner_name: str,
+    results: list[TestResult],
+    fp: str,
+) -> dict[str, Any]:
+    """The build's JSON report: no timestamps, so the same build gives the same report."""
+    recipe, isa = builder.recipe, builder.isa
+    return {
+        "recipe": recipe.name,
+        "version": recipe.version,
+        "isa": isa.name,
+        "triple": isa.musl_triple,
+        "binary": recipe.binary,
+        "size": built.binary.stat().st_size,
+        "sha256": sha256_file(built.binary),
+        "toolchain": builder.toolchain.identity(),
+        "flags": built.flags,
+        "details": built.details,
+        "checks": [c.as_dict() for c in checks],
+        "verification": {
+            "runner": runner_name,
+            "passed": all(r.passed for r in results),
+            "results": [r.as_dict() for r in results],
+            "table": verification_table(isa, runner_name, results),
+        },
+        "fingerprint": fp,
+        "musltool": __version__,
+    }
+
+
+def _verification_failure(
+    recipe: Recipe, isa: Isa, runner: str, results: list[TestResult], report: dict[str, Any]
+) -> VerificationError:
+    """The error, with the full table kept in the cache's logs for the user to read."""
+    table = settings.cache_dir() / "logs" / f"{recipe.name}-{isa.name}.verify.txt"
+    atomic_write_text(table, report["verification"]["table"])
+    failed = [r for r in results if not r.passed]
+    first = failed[0]
+    return VerificationError(
+        f"{recipe.name} for {isa.name} failed verification under {runner}: "
+        f"{len(failed)} of {len(results)} failed, first: {first.name}: {first.detail} "
+        f"(table: {table})"
+    )
+
+
 def build(recipe: Recipe, isa: Isa, options: BuildOptions) -> BuildResult:
     """Build, check, verify and install one recipe for one ISA (or say it is up to date)."""
     toolchain = get_toolchain(options.toolchain, isa, default_options(list(options.mirrors)))
@@ -238,39 +286,10 @@ def build(recipe: Recipe, isa: Isa, options: BuildOptions) -> BuildResult:
         checks = require_static_binary(built.binary, isa)
         runner_name, results = _verify(builder, built)
         timings = {"compile": compiled - started, "verify": time.monotonic() - compiled}
-        report = {
-            "recipe": recipe.name,
-            "version": recipe.version,
-            "isa": isa.name,
-            "triple": isa.musl_triple,
-            "binary": recipe.binary,
-            "size": built.binary.stat().st_size,
-            "sha256": sha256_file(built.binary),
-            "toolchain": toolchain.identity(),
-            "flags": built.flags,
-            "details": built.details,
-            "checks": [c.as_dict() for c in checks],
-            "verification": {
-                "runner": runner_name,
-                "passed": all(r.passed for r in results),
-                "results": [r.as_dict() for r in results],
-                "table": verification_table(isa, runner_name, results),
-            },
-            "fingerprint": fp,
-            "musltool": __version__,
-        }
-        failed = [r for r in results if not r.passed]
-        table = settings.cache_dir() / "logs" / f"{recipe.name}-{isa.name}.verify.txt"
-        table.unlink(missing_ok=True)
-        if failed:
+        report = make_report(builder, built, checks, runner_name, results, fp)
+        if not report["verification"]["passed"]:
             _remove_stale(dist_isa, recipe.binary)
-            atomic_write_text(table, report["verification"]["table"])
-            first = failed[0]
-            raise VerificationError(
-                f"{recipe.name} for {isa.name} failed verification under {runner_name}: "
-                f"{len(failed)} of {len(results)} failed, first: {first.name}: {first.detail} "
-                f"(table: {table})"
-            )
+            raise _verification_failure(recipe, isa, runner_name, results, report)
         installed = _install(dist_isa, built, recipe.binary, report)
     log(
         f"{recipe.name} for {isa.name}: {report['size']} bytes, verified with {runner_name} -> {installed}"

@@ -138,7 +138,9 @@ class DockerSession(Session):
         name = f"musltool-{uuid.uuid4().hex[:12]}"
         env_args = [a for key, value in GUEST_ENV.items() for a in ("-e", f"{key}={value}")]
         cmd = [
-            "docker", "run", "--rm", "-i", "--name", name,
+            # --init: the program must not be PID 1, which ignores fatal signals it
+            # does not handle (a crash under qemu would hang instead of failing).
+            "docker", "run", "--rm", "-i", "--init", "--name", name,
             "--pull", "never", "--network", "none", "--read-only",
             "--tmpfs", "/tmp:rw,exec,mode=1777",
             "--platform", self.isa.docker_platform,
