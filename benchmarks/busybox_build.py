@@ -33,11 +33,11 @@ def plain_make_seconds(recipe, isa, options, config: Path) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
         shutil.copyfile(config, out / ".config")
-        env = builder._env()
-        subprocess.run(builder._make(src, out, "oldconfig"), input="\n" * 5000, env=env,
+        env = builder.build_env()
+        subprocess.run(builder.make_command(src, out, "oldconfig"), input="\n" * 5000, env=env,
                        capture_output=True, text=True, check=True)  # fmt: skip
         start = time.perf_counter()
-        subprocess.run(builder._make(src, out, "busybox", jobs=os.cpu_count() or 1),
+        subprocess.run(builder.make_command(src, out, "busybox", jobs=os.cpu_count() or 1),
                        env=env, capture_output=True, check=True)  # fmt: skip
         return time.perf_counter() - start
 

@@ -265,6 +265,11 @@ def _verification_failure(
 
 def build(recipe: Recipe, isa: Isa, options: BuildOptions) -> BuildResult:
     """Build, check, verify and install one recipe for one ISA (or say it is up to date)."""
+    busybox_only = options.config or options.applets or options.fragment or options.version
+    if recipe.kind != "busybox" and busybox_only:
+        raise UsageError(
+            f"--config, --applets, --fragment and --version are for BusyBox, not {recipe.name}"
+        )
     toolchain = get_toolchain(options.toolchain, isa, default_options(list(options.mirrors)))
     builder = builder_class(recipe)(recipe, isa, toolchain, options)
     fp = fingerprint(builder)

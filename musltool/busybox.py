@@ -217,23 +217,19 @@ class BusyboxBuilder(Builder):
             "fragment": fragment.read_text() if fragment else "",
         }
 
-    def _make(self, src: Path, out: Path, *targets: str, jobs: int = 1, **kw: Any) -> list[str]:
+    def make_command(self, src: Path, out: Path, *targets: str, jobs: int = 1) -> list[str]:
         extra = " ".join(f for fix in self.fixups for f in fix.extra_cflags)
         prefix_maps = f"-ffile-prefix-map={src}=busybox-{self.version} -ffile-prefix-map={out}=."
         return [
             "make", "-C", str(src), f"O={out}", f"-j{jobs}",
             f"ARCH={self.isa.busybox_arch}",
-            f"CROSS_COMPILE={self.toolchain.bin_dir()}/{self.triple}-",
+            f"CROSS_COMPILE={self.toolchain.bin_dir()}/{self.toolchain.triple}-",
             f"EXTRA_CFLAGS={extra} {prefix_maps}".strip(),
             "HOSTCC=gcc",
             *targets,
         ]  # fmt: skip
 
-    @property
-    def triple(self) -> str:
-        return self.toolchain.triple
-
-    def _env(self) -> dict[str, str]:
+    def build_env(self) -> dict[str, str]:
         env = self.toolchain.env()
         for key in ("CFLAGS", "CXXFLAGS", "LDFLAGS"):  # Kbuild sets its own
             env.pop(key, None)
@@ -249,15 +245,15 @@ class BusyboxBuilder(Builder):
         return env
 
     def configure(self, src: Path, out: Path, applets: AppletMap) -> str:
-        env = self._env()
+        env = self.build_env()
         spec = self._base_spec()
         if "make" in spec:
-            run(self._make(src, out, spec["make"]), env=env, what=f"make {spec['make']}")
+            run(self.make_command(src, out, spec["make"]), env=env, what=f"make {spec['make']}")
             text = (out / ".config").read_text()
         elif "file" in spec:
             text = spec["file"]
         else:
-            run(self._make(src, out, "allnoconfig"), env=env, what="make allnoconfig")
+            run(self.make_command(src, out, "allnoconfig"), env=env, what="make allnoconfig")
             wanted = symbols_for_applets(list(spec["applets"]), applets)
             values = {s: "y" for s in wanted} | fragment_values(spec.get("fragment", []))
             text = set_symbols((out / ".config").read_text(), values)
@@ -266,19 +262,25 @@ class BusyboxBuilder(Builder):
         for fixup in self.fixups:
             text = set_symbols(text, fixup.values())
         (out / ".config").write_text(text)
-        subprocess.run(  # answer every new question with its default
-            self._make(src, out, "oldconfig"),
+        answered = subprocess.run(  # answer every new question with its default
+            self.make_command(src, out, "oldconfig"),
             input="\n" * 5000,
             env=env,
             capture_output=True,
             text=True,
             check=False,
         )
+        if answered.returncode != 0:
+            raise BuildError(
+                f"make oldconfig failed: {last_meaningful_line(answered.stdout + answered.stderr)}"
+            )
         final = (out / ".config").read_text()
         self._check_config(parse_config(final), spec, applets)
         return final
 
-    def _check_config(self, config: dict[str, str], spec: dict[str, Any], applets) -> None:
+    def _check_config(
+        self, config: dict[str, str], spec: dict[str, Any], applets: AppletMap
+    ) -> None:
         for fixup in self.fixups:
             for symbol, value in fixup.values().items():
                 if config.get(symbol, "n") != value and symbol in config:
@@ -326,14 +328,14 @@ class BusyboxBuilder(Builder):
 
     def _build(self, src: Path, out: Path) -> None:
         """make busybox with a progress bar counting compiled files; log kept on failure."""
-        cmd = self._make(src, out, "busybox", jobs=os.cpu_count() or 1)
+        cmd = self.make_command(src, out, "busybox", jobs=os.cpu_count() or 1)
         log_path = settings.cache_dir() / "logs" / f"busybox-{self.version}-{self.isa.name}.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
         expected = sum(1 for _ in src.rglob("*.c"))
         with (
             log_path.open("w") as log_file,
             subprocess.Popen(
-                cmd, env=self._env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+                cmd, env=self.build_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
             ) as proc,
             tqdm(
                 total=expected,
