@@ -191,7 +191,11 @@ def fetch(
             target.unlink()
         if options.offline:
             raise DownloadError(f"{source.filename} is not cached and MUSLTOOL_OFFLINE is set")
-        return _fetch_from_candidates(source, target, options)
+        part = target.with_name(target.name + ".part")
+        try:
+            return _fetch_from_candidates(source, target, options)
+        finally:
+            part.unlink(missing_ok=True)  # failure or Ctrl-C: the cache stays clean
 
 
 def _fetch_from_candidates(source: Source, target: Path, options: FetchOptions) -> Path:
@@ -212,7 +216,6 @@ def _fetch_from_candidates(source: Source, target: Path, options: FetchOptions) 
         message = f"{url}: sha256 mismatch, expected {source.sha256}, got {got}"
         log(message + " (deleted)")
         failures.append(message)
-    part.unlink(missing_ok=True)
     raise DownloadError(f"could not fetch {source.filename}: " + "; ".join(failures))
 
 

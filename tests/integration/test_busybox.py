@@ -132,3 +132,28 @@ def test_fragment_is_merged_over_the_base(tmp_path, with_mirror):
         "# CONFIG_FEATURE_FANCY_ECHO is not set"
         in (tmp_path / "d" / "x86_64" / "busybox.config").read_text()
     )
+
+
+def test_ctrl_c_leaves_nothing_half_written(tmp_path, with_mirror):
+    """SIGINT to the whole process group, as a terminal's Ctrl-C does, in the middle of make."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root = Path(__file__).resolve().parents[2]
+    dist = tmp_path / "dist"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "invoke", "-r", str(root), "build", "--recipe", "busybox",
+         "--arch", "riscv64", "--dist", str(dist), "--force"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    time.sleep(8)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert "musltool: interrupted" in stderr and "Traceback" not in stderr
+    assert not dist.exists() or not any(p.is_file() for p in dist.rglob("*"))
+    work = Path(os.environ["MUSLTOOL_CACHE"]) / "work"
+    assert not [p for p in work.iterdir() if p.name.startswith("busybox-riscv64")]
