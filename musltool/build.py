@@ -20,7 +20,7 @@ from musltool.errors import UsageError, VerificationError
 from musltool.fetch import default_options
 from musltool.isa import Isa
 from musltool.recipes import Recipe
-from musltool.runners import Session, get_runner
+from musltool.runners import Session, check_runner_name, get_runner
 from musltool.toolchain import get_toolchain
 from musltool.toolchain.base import BASE_CFLAGS, BASE_LDFLAGS, Toolchain
 from musltool.util import atomic_write_bytes, atomic_write_text, log, run, sha256_file
@@ -265,6 +265,7 @@ def _verification_failure(
 
 def build(recipe: Recipe, isa: Isa, options: BuildOptions) -> BuildResult:
     """Build, check, verify and install one recipe for one ISA (or say it is up to date)."""
+    check_runner_name(options.runner)  # before any work, not after a build
     busybox_only = options.config or options.applets or options.fragment or options.version
     if recipe.kind != "busybox" and busybox_only:
         raise UsageError(

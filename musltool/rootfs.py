@@ -9,7 +9,7 @@ from musltool.container import Tree, image_size, load_image, tar_bytes
 from musltool.errors import VerificationError
 from musltool.isa import Isa
 from musltool.package import verified_report
-from musltool.runners import DockerRunner, DockerSession, QemuRunner
+from musltool.runners import DockerRunner, DockerSession
 from musltool.util import atomic_write_bytes
 
 PASSWD = "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n"
@@ -37,18 +37,14 @@ class Rootfs:
     tree: Tree = field(repr=False, compare=False)
 
 
-def applet_paths(busybox: bytes, isa: Isa) -> list[str]:
-    """Where each applet belongs (bin/ls, usr/bin/awk ...), as the binary itself says."""
-    tree = Tree()
-    tree.add_file("busybox", busybox, 0o755)
-    with QemuRunner().session(isa, tree) as session:
-        result = session.run("busybox", ["--list-full"])
-    if result.exit_code != 0 or not result.stdout.strip():
-        raise VerificationError(f"busybox --list-full failed under qemu: {result.describe()}")
-    return sorted(line.strip() for line in result.stdout.splitlines() if line.strip())
+def link_target(path: str) -> str:
+    """The relative link from an applet path to bin/busybox."""
+    if path.count("/") == 1 and path.startswith("bin/"):
+        return "busybox"
+    return "../" * path.count("/") + "bin/busybox"
 
 
-def rootfs_tree(busybox: bytes, isa: Isa) -> tuple[Tree, int]:
+def rootfs_tree(busybox: bytes, install_paths: list[str]) -> tuple[Tree, int]:
     tree = Tree()
     for folder in (
         "bin",
@@ -67,10 +63,9 @@ def rootfs_tree(busybox: bytes, isa: Isa) -> tuple[Tree, int]:
     tree.add_dir("tmp", 0o1777)
     tree.add_dir("root", 0o700)
     tree.add_file("bin/busybox", busybox, 0o755)
-    paths = [p for p in applet_paths(busybox, isa) if p != "bin/busybox"]
+    paths = [p for p in install_paths if p != "bin/busybox"]
     for path in paths:
-        depth = path.count("/")
-        tree.add_symlink(path, "../" * depth + "bin/busybox" if depth > 1 else "busybox")
+        tree.add_symlink(path, link_target(path))
     for name, text in (
         ("etc/passwd", PASSWD),
         ("etc/group", GROUP),
@@ -85,7 +80,8 @@ def rootfs_tree(busybox: bytes, isa: Isa) -> tuple[Tree, int]:
 def build_rootfs(dist: Path, isa: Isa) -> Rootfs:
     report = verified_report(dist, isa, "busybox")
     version = report["details"]["busybox_version"]
-    tree, count = rootfs_tree((dist / isa.name / "busybox").read_bytes(), isa)
+    binary = (dist / isa.name / "busybox").read_bytes()
+    tree, count = rootfs_tree(binary, report["details"]["install_paths"])
     out = dist / isa.name / f"busybox-rootfs-{version}-{isa.name}.tar"
     atomic_write_bytes(out, tar_bytes(tree))
     return Rootfs(isa, version, out, count, tree)

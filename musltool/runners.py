@@ -230,10 +230,14 @@ class QemuRunner(Runner):
             shutil.rmtree(root, ignore_errors=True)
 
 
-def get_runner(name: str, isa: Isa) -> Runner:
-    """The runner by name; 'auto' takes docker when its daemon answers, and says which."""
+def check_runner_name(name: str) -> None:
     if name not in RUNNER_NAMES:
         raise UsageError(f"unknown runner {name!r}; valid: {', '.join(RUNNER_NAMES)}")
+
+
+def get_runner(name: str, isa: Isa) -> Runner:
+    """The runner by name; 'auto' takes docker when its daemon answers, and says which."""
+    check_runner_name(name)
     if name == "auto":
         ok, detail = docker_available()
         chosen: Runner = DockerRunner() if ok else QemuRunner()
