@@ -23,13 +23,6 @@ def which(name: str) -> str | None:
     return shutil.which(name)
 
 
-def require_tool(name: str, hint: str) -> str:
-    path = which(name)
-    if path is None:
-        raise MissingToolError(f"{name} not found on PATH: {hint}")
-    return path
-
-
 def run(
     cmd: Sequence[str | os.PathLike[str]],
     *,

@@ -34,12 +34,10 @@ def test_recipe_builds_and_verifies(tmp_path, isa_name, recipe_name, runner):
 
 def test_hello_prints_the_emulated_machine(tmp_path):
     build(load_recipe("hello"), get_isa("armv7"), BuildOptions(runner="docker", dist=tmp_path))
-    platform = get_isa("armv7").docker_platform
-    image_free_run = subprocess.run(
+    direct = subprocess.run(
         ["qemu-arm-static", tmp_path / "armv7" / "hello"], capture_output=True, text=True
     )
-    assert image_free_run.stdout == "armv7l\n"
-    assert platform == "linux/arm/v7"
+    assert direct.stdout == "armv7l\n"
 
 
 def test_unchanged_inputs_rebuild_nothing(tmp_path, capsys):
@@ -70,7 +68,7 @@ def test_crashing_binary_fails_verification_and_leaves_nothing(tmp_path):
                 get_isa("aarch64"),
                 BuildOptions(runner=runner, dist=dist),
             )
-    assert not any(dist.rglob("*")) or not any(p.is_file() for p in dist.rglob("*"))
+    assert not any(p.is_file() for p in dist.rglob("*"))
 
 
 def test_wrong_output_fails_verification(tmp_path):
@@ -146,7 +144,7 @@ def test_compiler_error_is_one_line(tmp_path):
     proc = invoke("build", "--src", str(broken), "--dist", str(tmp_path / "d"))
     assert proc.returncode == 5
     assert "undefined_thing" in proc.stderr and "Traceback" not in proc.stderr
-    assert not (tmp_path / "d").exists() or not any((tmp_path / "d").rglob("broken*"))
+    assert not any((tmp_path / "d").rglob("broken*"))
 
 
 def test_every_task_option_is_explained():
