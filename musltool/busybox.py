@@ -205,7 +205,7 @@ class BusyboxBuilder(Builder):
         super().__init__(*args, **kwargs)
         self.version, self.source = version_entry(self.recipe, self.options.version)
         self.fixups = applicable_fixups(
-            self.recipe.data, self.version, self.isa.name, self.toolchain.compiler_family()
+            self.recipe.data, self.version, self.isa.name, self.toolchain.compiler_family
         )
         self.expected_applets: list[str] = []
 

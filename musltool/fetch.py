@@ -193,13 +193,12 @@ def fetch(
             raise DownloadError(f"{source.filename} is not cached and MUSLTOOL_OFFLINE is set")
         part = target.with_name(target.name + ".part")
         try:
-            return _fetch_from_candidates(source, target, options)
+            return _fetch_from_candidates(source, target, part, options)
         finally:
             part.unlink(missing_ok=True)  # failure or Ctrl-C: the cache stays clean
 
 
-def _fetch_from_candidates(source: Source, target: Path, options: FetchOptions) -> Path:
-    part = target.with_name(target.name + ".part")
+def _fetch_from_candidates(source: Source, target: Path, part: Path, options: FetchOptions) -> Path:
     failures: list[str] = []
     for url in candidate_urls(source, options.mirrors):
         try:

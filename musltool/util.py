@@ -98,6 +98,12 @@ def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644) -> None:
         raise
 
 
+def write_if_changed(path: Path, data: bytes, mode: int = 0o644) -> None:
+    """Atomically (re)write `path` only when its content differs (wrapper scripts)."""
+    if not path.exists() or path.read_bytes() != data:
+        atomic_write_bytes(path, data, mode)
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode())
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 from abc import ABC, abstractmethod
@@ -42,17 +43,16 @@ class Toolchain(ABC):
     def identity(self) -> dict[str, str]:
         """What identifies this toolchain exactly: goes into fingerprints and manifests."""
 
+    @functools.cached_property
     def compiler_family(self) -> str:
         """'clang' or 'gcc', from what the compiler predefines (zig cc is clang)."""
-        if not hasattr(self, "_family"):
-            proc = subprocess.run(
-                [self.tool("gcc"), "-dM", "-E", "-x", "c", "/dev/null"],
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            self._family = "clang" if "__clang__" in proc.stdout else "gcc"
-        return self._family
+        proc = subprocess.run(
+            [self.tool("gcc"), "-dM", "-E", "-x", "c", "/dev/null"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        return "clang" if "__clang__" in proc.stdout else "gcc"
 
     def tool(self, name: str) -> Path:
         return self.bin_dir() / f"{self.triple}-{name}"

@@ -22,7 +22,7 @@ from musltool.extract import extract, is_complete
 from musltool.fetch import FetchOptions, Source, default_options, fetch
 from musltool.isa import Isa, get_isa
 from musltool.toolchain.base import TOOL_NAMES, Toolchain
-from musltool.util import atomic_write_bytes, atomic_write_text, folder_size, log, run, sha256_file
+from musltool.util import atomic_write_text, folder_size, log, run, sha256_file, write_if_changed
 
 LOCK_FILE = "lock.toml"
 RELOCATED_MARKER = ".musltool-relocated"
@@ -205,8 +205,7 @@ class GccToolchain(Toolchain):
         else:
             body = f'exec {target} "$@"\n'
         script = ("#!/bin/sh\n" + body).encode()
-        if not path.exists() or path.read_bytes() != script:
-            atomic_write_bytes(path, script, mode=0o755)
+        write_if_changed(path, script, mode=0o755)
 
     def identity(self) -> dict[str, str]:
         a = self.archive

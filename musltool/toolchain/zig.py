@@ -9,7 +9,7 @@ from pathlib import Path
 
 from musltool import settings
 from musltool.toolchain.base import TOOL_NAMES, Toolchain
-from musltool.util import atomic_write_bytes
+from musltool.util import write_if_changed
 
 # Which zigtool program stands behind each GCC-style tool name.
 ZIGTOOL_FOR = {"gcc": "cc", "cc": "cc", "g++": "c++", "c++": "c++"}
@@ -44,8 +44,7 @@ class ZigToolchain(Toolchain):
             f"exec {shlex.quote(sys.executable)} -m musltool.toolchain.zigtool "
             f'{zigtool} {self.isa.zig_target} {self.isa.zig_cpu} "$@"\n'
         ).encode()
-        if not path.exists() or path.read_bytes() != script:
-            atomic_write_bytes(path, script, mode=0o755)
+        write_if_changed(path, script, mode=0o755)
 
     def identity(self) -> dict[str, str]:
         return {
