@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import functools
+import signal
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from invoke.exceptions import Exit
@@ -13,17 +16,36 @@ from musltool.errors import MusltoolError
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, so that every cleanup on the way out runs."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
 def one_line_errors(func: F) -> F:
-    """Errors become `musltool: error: ...` and the error's exit code, never a traceback."""
+    """Errors become `musltool: error: ...` and the error's exit code, never a traceback.
+
+    Ctrl-C (exit 130) and SIGTERM (exit 143) unwind the task like an error: temporary
+    containers, images and folders are removed on the way out.
+    """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        previous = signal.signal(signal.SIGTERM, _terminate)
         try:
             return func(*args, **kwargs)
         except MusltoolError as exc:
             raise Exit(f"musltool: error: {exc}", code=exc.exit_code) from None
+        except Terminated:
+            raise Exit("musltool: terminated", code=143) from None
         except KeyboardInterrupt:
             raise Exit("musltool: interrupted", code=130) from None
+        except OSError as exc:  # a disk or permission problem no check foresaw
+            raise Exit(f"musltool: error: {exc}", code=1) from None
+        finally:
+            signal.signal(signal.SIGTERM, previous)
 
     return wrapper  # type: ignore[return-value]
 
@@ -34,3 +56,37 @@ def split_list(values: list[str] | str | None) -> list[str]:
         return []
     items = [values] if isinstance(values, str) else values
     return [part.strip() for item in items for part in item.split(",") if part.strip()]
+
+
+INVOKE_CONFIG_NAMES = ("invoke.yaml", "invoke.yml", "invoke.json")
+
+
+def invoke_config_problem(folders: list[Path]) -> str | None:
+    """The first Invoke config file (system, user, project) that does not parse, in one line:
+    Invoke would otherwise stop with a traceback before any task runs."""
+    import json
+
+    from invoke.util import yaml
+
+    candidates = [Path("/etc") / name for name in INVOKE_CONFIG_NAMES]
+    candidates += [Path.home() / f".{name}" for name in INVOKE_CONFIG_NAMES]
+    candidates += [folder / name for folder in folders for name in INVOKE_CONFIG_NAMES]
+    for path in candidates:
+        if not path.is_file():
+            continue
+        try:
+            text = path.read_text()
+            data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        except (OSError, ValueError, yaml.YAMLError) as exc:
+            reason = " ".join(str(exc).split())
+            return f"{path}: {reason}"
+        if data is not None and not isinstance(data, dict):
+            return f"{path}: must hold a mapping of settings, not {type(data).__name__}"
+    return None
+
+
+def exit_on_broken_invoke_config(folders: list[Path]) -> None:
+    problem = invoke_config_problem(folders)
+    if problem:
+        sys.stderr.write(f"musltool: error: invalid Invoke config {problem}\n")
+        sys.exit(2)

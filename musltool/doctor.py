@@ -5,33 +5,37 @@ from __future__ import annotations
 import os
 import subprocess
 import time
-from pathlib import Path
 
 from musltool import settings
-from musltool.container import docker_available
+from musltool.binfmt import binfmt_ready, register_binfmt
+from musltool.container import docker_available, leftovers
 from musltool.errors import MissingToolError
-from musltool.isa import Isa
-from musltool.runners import binfmt_entry, binfmt_ready, host_isa
-from musltool.toolchain.zig import zig_version
+from musltool.isa import Isa, host_isa
+from musltool.toolchain.zigexe import zig_version
 from musltool.util import folder_size, log, run, which
 
-BINFMT_DIR = Path("/proc/sys/fs/binfmt_misc")
-BINFMT_CONF_DIRS = (Path("/usr/lib/binfmt.d"), Path("/etc/binfmt.d"))
-DEBIAN_PACKAGES = {"docker": "docker.io", "qemu": "qemu-user-static"}
+DEBIAN_PACKAGES = {"docker": "docker.io", "qemu": "qemu-user-static", "bwrap": "bubblewrap", "patch": "patch"}
 DOCKERD_ARGS = ["--bridge=none", "--iptables=false", "--ip6tables=false"]
 
 
 def report_lines(isas: list[Isa]) -> list[tuple[bool, str, str]]:
     """(ok, what, detail) for each part musltool uses."""
     lines: list[tuple[bool, str, str]] = []
-    ok, detail = docker_available()
-    lines.append((ok, "docker daemon", detail))
+    docker_ok, detail = docker_available()
+    lines.append((docker_ok, "docker daemon", detail))
     for isa in isas:
         qemu = which(isa.qemu_binary)
         lines.append((qemu is not None, isa.qemu_binary, qemu or "not installed"))
     for isa in isas:
         ok, detail = binfmt_ready(isa)
         lines.append((ok, f"binfmt {isa.name}", detail))
+    if docker_ok:
+        containers, images = leftovers()
+        found = [*(f"container {c}" for c in containers), *(f"image {i}" for i in images)]
+        lines.append((not found, "leftovers", ", ".join(found) + " (invoke clean removes them)" if found else "none"))
+    for tool in ("patch", "bwrap"):
+        path = which(tool)
+        lines.append((path is not None, tool, path or f"not installed ({DEBIAN_PACKAGES[tool]})"))
     lines.append((True, "zig", zig_version()))
     cache = settings.cache_dir()
     lines.append((True, "cache", f"{cache} ({folder_size(cache) / 1e6:.1f} MB)"))
@@ -59,46 +63,16 @@ def _apt_install(packages: list[str]) -> None:
     )
 
 
+# Host programs musltool runs, and the Debian package of each: the BusyBox recipe's patches
+# (patch) and its upstream testsuite's sandbox (bwrap).
+HOST_TOOLS = {"dockerd": "docker", "patch": "patch", "bwrap": "bwrap"}
+
+
 def missing_packages(isas: list[Isa]) -> list[str]:
-    missing = []
-    if which("dockerd") is None:
-        missing.append(DEBIAN_PACKAGES["docker"])
+    missing = [DEBIAN_PACKAGES[key] for tool, key in HOST_TOOLS.items() if which(tool) is None]
     if any(which(isa.qemu_binary) is None for isa in isas):
         missing.append(DEBIAN_PACKAGES["qemu"])
     return missing
-
-
-def _binfmt_rule(isa: Isa) -> str:
-    """Debian's registration line for the ISA, with the F flag (interpreter opened now)."""
-    for folder in BINFMT_CONF_DIRS:
-        conf = folder / f"{isa.binfmt_name}.conf"
-        if conf.is_file():
-            rule = conf.read_text().strip()
-            head, flags = rule.rsplit(":", 1)
-            return f"{head}:{''.join(sorted(set(flags) | {'F'}))}"
-    raise MissingToolError(f"no binfmt rule for {isa.binfmt_name}: install qemu-user-static")
-
-
-def register_binfmt(isa: Isa) -> str:
-    """Register qemu for the ISA in binfmt_misc; already registered with F is fine."""
-    ok, detail = binfmt_ready(isa)
-    if ok:
-        return f"{isa.name}: {detail}, already registered"
-    if not (BINFMT_DIR / "register").exists():
-        run(
-            ["mount", "-t", "binfmt_misc", "binfmt_misc", str(BINFMT_DIR)],
-            error=MissingToolError,
-            what="mounting binfmt_misc",
-        )
-    entry = binfmt_entry(isa)
-    if entry.exists():
-        entry.write_text("-1")  # registered without F or disabled: replace it
-    try:
-        (BINFMT_DIR / "register").write_text(_binfmt_rule(isa))
-    except OSError as exc:
-        if not binfmt_ready(isa)[0]:  # another process may have registered it meanwhile
-            raise MissingToolError(f"cannot register {isa.binfmt_name}: {exc.strerror}") from exc
-    return f"{isa.name}: registered {isa.binfmt_name}"
 
 
 def start_dockerd(wait_seconds: float = 60) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from elftools.common.exceptions import ELFError
@@ -11,18 +10,11 @@ from elftools.elf.elffile import ELFFile
 
 from musltool.errors import CheckError
 from musltool.isa import ISAS, Isa
+from musltool.report import Check
 
-ATTRIBUTE_SECTION_TYPES = ("SHT_ARM_ATTRIBUTES", "SHT_RISCV_ATTRIBUTES")
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    ok: bool
-    detail: str
-
-    def as_dict(self) -> dict[str, object]:
-        return asdict(self)
+# Sections that hold an ISA's build attributes (float ABI, architecture level): read by the
+# checks here, kept by musltool's strip.
+ATTRIBUTE_SECTION_TYPES = frozenset({"SHT_ARM_ATTRIBUTES", "SHT_RISCV_ATTRIBUTES"})
 
 
 def _attributes(elf: ELFFile) -> dict[str, object]:
@@ -103,13 +95,13 @@ def _checks(elf: ELFFile, isa: Isa) -> list[Check]:
             )
         )
     attributes = _attributes(elf) if isa.elf_attributes else {}
-    for tag, value, meaning in isa.elf_attributes:
+    for tag, allowed, meaning in isa.elf_attributes:
         got = attributes.get(tag)
         checks.append(
             Check(
                 f"attribute:{tag}",
-                got == value,
-                meaning if got == value else f"not {meaning}: {tag} is {got}",
+                got in allowed,
+                meaning if got in allowed else f"not {meaning}: {tag} is {got}",
             )
         )
     return checks

@@ -22,15 +22,17 @@ import requests
 from filelock import FileLock
 from requests.adapters import HTTPAdapter
 from tqdm import tqdm
+from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from musltool import settings
-from musltool.errors import DownloadError
+from musltool.errors import DownloadError, UsageError
 from musltool.util import log, sha256_file
 
 CONNECT_TIMEOUT = 15
-READ_TIMEOUT = 60
+STALL_TIMEOUT = 20  # seconds without a byte before a source counts as stalled
 CHUNK = 1 << 16
+MIRROR_SCHEMES = ("https", "http", "file")
 
 
 @dataclass(frozen=True)
@@ -53,12 +55,29 @@ class FetchOptions:
     cache: Path | None = None
     progress: bool | None = None  # force the bar on or off; None: on a terminal unless quiet
     attempts_per_url: int = 3  # a dropped transfer that made progress is resumed this often
+    stall_timeout: float = STALL_TIMEOUT  # no byte for this long: the source is skipped
 
 
-def default_options(config_mirrors: list[str] | None = None, quiet: bool = False) -> FetchOptions:
-    """Mirrors from invoke's config (musltool.mirrors), then MUSLTOOL_MIRRORS; offline from env."""
-    mirrors = [*(config_mirrors or []), *settings.env_mirrors()]
+def fetch_options(config_mirrors: object = None, quiet: bool = False) -> FetchOptions:
+    """The one place download options are assembled: mirrors from Invoke's config
+    (`musltool.mirrors`: a list, or one string of space-separated URLs), then MUSLTOOL_MIRRORS;
+    offline from MUSLTOOL_OFFLINE."""
+    mirrors = [*config_mirror_list(config_mirrors), *settings.env_mirrors()]
+    for mirror in mirrors:
+        scheme = urllib.parse.urlparse(mirror).scheme
+        if scheme not in MIRROR_SCHEMES:
+            raise UsageError(f"mirror {mirror!r} is not an {', '.join(MIRROR_SCHEMES)} URL")
     return FetchOptions(tuple(dict.fromkeys(mirrors)), settings.offline(), quiet)
+
+
+def config_mirror_list(value: object) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return value.split()
+    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+        return list(value)
+    raise UsageError(f"musltool.mirrors in the Invoke config must be a list of URLs, not {value!r}")
 
 
 def downloads_dir(options: FetchOptions) -> Path:
@@ -72,12 +91,18 @@ def candidate_urls(source: Source, mirrors: tuple[str, ...]) -> list[str]:
     return [f"{m.rstrip('/')}/{source.filename}" for m in mirrors] + [source.url]
 
 
+class Stalled(Exception):
+    """A source sent nothing for the stall timeout: it is not retried, the next one is asked."""
+
+
 def session() -> requests.Session:
+    # Refused connections and 5xx answers are retried; a source that accepts but sends
+    # nothing is not (read=0): it is reported as stalled and the next source is asked.
     retry = Retry(
-        total=4,
-        connect=3,
-        read=3,
-        status=3,
+        total=3,
+        connect=2,
+        read=0,
+        status=2,
         backoff_factor=0.5,
         status_forcelist=(429, 500, 502, 503, 504),
         allowed_methods=frozenset({"GET"}),
@@ -113,8 +138,26 @@ def _http_download(url: str, part: Path, name: str, options: FetchOptions) -> No
     """Stream `url` into `part`, resuming with Range when `part` already holds a prefix."""
     have = part.stat().st_size if part.exists() else 0
     headers = {"Range": f"bytes={have}-"} if have else {}
+    try:
+        _stream(url, part, name, options, have, headers)
+    except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError) as exc:
+        if _is_stall(exc):
+            raise Stalled(f"sent nothing for {options.stall_timeout:.0f}s") from exc
+        raise
+
+
+def _is_stall(exc: BaseException) -> bool:
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return True
+    causes = [*exc.args, *(getattr(arg, "reason", None) for arg in exc.args)]
+    return any(isinstance(cause, ReadTimeoutError) for cause in causes)
+
+
+def _stream(
+    url: str, part: Path, name: str, options: FetchOptions, have: int, headers: dict[str, str]
+) -> None:
     with session().get(
-        url, stream=True, headers=headers, timeout=(CONNECT_TIMEOUT, READ_TIMEOUT)
+        url, stream=True, headers=headers, timeout=(CONNECT_TIMEOUT, options.stall_timeout)
     ) as response:
         if response.status_code == 416 and have:  # nothing left to send: part is complete
             return
@@ -140,21 +183,26 @@ def _file_copy(url: str, part: Path) -> None:
         shutil.copyfileobj(src, out, CHUNK)
 
 
-def _download(url: str, part: Path, name: str, options: FetchOptions) -> None:
-    """One candidate URL; a transfer dropped after some progress is resumed with Range."""
+def _download(url: str, part: Path, name: str, options: FetchOptions) -> bool:
+    """One candidate URL from byte 0; a transfer dropped after some progress is resumed with
+    Range from the same URL. Whether it was resumed."""
+    part.unlink(missing_ok=True)  # never continue what another source sent
     if urllib.parse.urlparse(url).scheme == "file":
         _file_copy(url, part)
-        return
+        return False
+    resumed = False
     for attempt in range(1, options.attempts_per_url + 1):
         before = part.stat().st_size if part.exists() else 0
         try:
             _http_download(url, part, name, options)
-            return
+            return resumed
         except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError):
             grew = part.exists() and part.stat().st_size > before
             if not grew or attempt == options.attempts_per_url:
                 raise
-            log(f"{name}: transfer dropped at {part.stat().st_size} bytes, resuming")
+            log(f"{name}: transfer from {url} dropped at {part.stat().st_size} bytes, resuming")
+            resumed = True
+    return resumed
 
 
 def _verified(path: Path, expected: str) -> tuple[bool, str]:
@@ -176,7 +224,7 @@ def fetch(
     A source without a hash is refused unless `trust_unpinned` says the caller records the
     hash of whatever arrives (trust on first use, done on purpose).
     """
-    options = options or default_options()
+    options = options or fetch_options()
     if not source.sha256 and not trust_unpinned:
         raise DownloadError(f"{source.filename} has no pinned sha256: refusing to use it")
     target = downloads_dir(options) / source.filename
@@ -201,20 +249,29 @@ def fetch(
 def _fetch_from_candidates(source: Source, target: Path, part: Path, options: FetchOptions) -> Path:
     failures: list[str] = []
     for url in candidate_urls(source, options.mirrors):
-        try:
-            _download(url, part, source.filename, options)
-        except (requests.RequestException, OSError) as exc:
-            failures.append(f"{url}: {_short(exc)}")
-            continue  # a partial file stays for a Range resume from the next candidate
-        ok, got = _verified(part, source.sha256) if source.sha256 else (True, "")
-        if ok:
-            os.replace(part, target)
-            log(f"fetched {source.filename} from {url}")
-            return target
-        part.unlink()
-        message = f"{url}: sha256 mismatch, expected {source.sha256}, got {got}"
-        log(message + " (deleted)")
-        failures.append(message)
+        for first_try in (True, False):
+            try:
+                resumed = _download(url, part, source.filename, options)
+            except Stalled as exc:
+                log(f"{url} {exc}: trying the next source")
+                failures.append(f"{url}: stalled ({exc})")
+                break
+            except (requests.RequestException, OSError) as exc:
+                failures.append(f"{url}: {_short(exc)}")
+                break
+            ok, got = _verified(part, source.sha256) if source.sha256 else (True, "")
+            if ok:
+                os.replace(part, target)
+                log(f"fetched {source.filename} from {url}")
+                return target
+            part.unlink()
+            if resumed and first_try:
+                log(f"{url}: sha256 mismatch after a resumed transfer: downloading again from byte 0")
+                continue
+            message = f"{url}: sha256 mismatch, expected {source.sha256}, got {got}"
+            log(message + " (deleted)")
+            failures.append(message)
+            break
     raise DownloadError(f"could not fetch {source.filename}: " + "; ".join(failures))
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import platform
 from dataclasses import dataclass
 
 from musltool.errors import UsageError
@@ -22,10 +24,21 @@ class Isa:
     elf_class: int
     little_endian: bool
     busybox_arch: str  # ARCH= for BusyBox / Kbuild
+    # The oldest CPU the ISA's binaries must run on, as qemu-user's -cpu model: verification
+    # runs there, so an instruction that CPU lacks fails here and not on a customer's board.
+    qemu_cpu: str
+    # Booting a kernel under qemu-system: the machine, its oldest CPU model (the virt
+    # machines take fewer models than qemu-user), the serial console, firmware arguments.
+    qemu_system: str
+    boot_machine: str
+    boot_cpu: str
+    console: str
+    boot_firmware: tuple[str, ...] = ()
     # (mask, value, meaning) that e_flags must match, if the ISA encodes its ABI there.
     elf_flags: tuple[int, int, str] | None = None
-    # (tag, value, meaning) that the ISA's build-attributes section must hold.
-    elf_attributes: tuple[tuple[str, int, str], ...] = ()
+    # (tag, allowed values, meaning) for the ISA's build-attributes section; None in the
+    # allowed values means the tag may be absent.
+    elf_attributes: tuple[tuple[str, tuple[int | None, ...], str], ...] = ()
 
     @property
     def qemu_binary(self) -> str:
@@ -55,6 +68,11 @@ ISAS: tuple[Isa, ...] = (
         elf_class=64,
         little_endian=True,
         busybox_arch="x86_64",
+        qemu_cpu="qemu64",  # x86-64 baseline (SSE2), no SSE4, AVX or later
+        qemu_system="qemu-system-x86_64",
+        boot_machine="pc",
+        boot_cpu="qemu64",
+        console="ttyS0",
     ),
     Isa(
         name="aarch64",
@@ -69,13 +87,19 @@ ISAS: tuple[Isa, ...] = (
         elf_class=64,
         little_endian=True,
         busybox_arch="arm64",
+        qemu_cpu="cortex-a53",  # ARMv8.0-A: no LSE atomics, no SVE
+        qemu_system="qemu-system-aarch64",
+        boot_machine="virt",
+        boot_cpu="cortex-a53",
+        console="ttyAMA0",
     ),
     Isa(
         name="armv7",
         aliases=("armhf", "arm", "armv7l", "armv7hf", "arm/v7", "linux/arm/v7"),
         musl_triple="armv7-linux-musleabihf",
         zig_target="arm-linux-musleabihf",
-        zig_cpu="baseline",
+        # What Debian's armhf and Alpine's armv7 mean: ARMv7-A, Thumb-2, VFPv3-D16, no NEON.
+        zig_cpu="generic+v7a+vfp3d16+thumb2-neon-d32",
         qemu="arm",
         docker_platform="linux/arm/v7",
         uname_machine="armv7l",
@@ -83,10 +107,20 @@ ISAS: tuple[Isa, ...] = (
         elf_class=32,
         little_endian=True,
         busybox_arch="arm",
+        # An ARMv7-A core with VFPv3-D16 and no NEON (as in NVIDIA's Tegra 2).
+        qemu_cpu="cortex-a9,neon=off",
+        qemu_system="qemu-system-arm",
+        boot_machine="virt",
+        # The virt machine takes no Cortex-A9: a Cortex-A7 without NEON (it has VFPv4, which
+        # the ELF check's Tag_FP_arch rule keeps binaries from asking for).
+        boot_cpu="cortex-a7,neon=off",
+        console="ttyAMA0",
         elf_flags=(0xFF000400, 0x05000400, "EABI version 5, hard-float"),
         elf_attributes=(
-            ("TAG_CPU_ARCH", 10, "CPU architecture ARMv7"),
-            ("TAG_ABI_VFP_ARGS", 1, "float arguments in VFP registers (hard-float)"),
+            ("TAG_CPU_ARCH", (10,), "CPU architecture ARMv7"),
+            ("TAG_ABI_VFP_ARGS", (1,), "float arguments in VFP registers (hard-float)"),
+            ("TAG_FP_ARCH", (2, 4), "floating point no newer than VFPv3-D16 (16 D registers)"),
+            ("TAG_ADVANCED_SIMD_ARCH", (None, 0), "no NEON"),
         ),
     ),
     Isa(
@@ -102,6 +136,13 @@ ISAS: tuple[Isa, ...] = (
         elf_class=64,
         little_endian=True,
         busybox_arch="riscv",
+        # rv64gc: qemu's rv64 model also has the Zba/Zbb/Zbc/Zbs bit-manipulation extensions
+        qemu_cpu="rv64,zba=false,zbb=false,zbc=false,zbs=false",
+        qemu_system="qemu-system-riscv64",
+        boot_machine="virt",
+        boot_cpu="rv64,zba=false,zbb=false,zbc=false,zbs=false",
+        console="ttyS0",
+        boot_firmware=("-bios", "default"),  # OpenSBI, shipped with qemu
         elf_flags=(0x6, 0x4, "double-float ABI (lp64d)"),
     ),
 )
@@ -143,3 +184,10 @@ def resolve_isas(spec: str) -> list[Isa]:
         if isa not in chosen:
             chosen.append(isa)
     return chosen
+
+
+def host_isa() -> Isa | None:
+    """The ISA this machine runs natively, or None when it is not one musltool targets."""
+    with contextlib.suppress(UsageError):
+        return get_isa(platform.machine())
+    return None

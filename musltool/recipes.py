@@ -1,19 +1,86 @@
-"""Recipes: declarative TOML under recipes/<name>/ saying what to build and how to check it."""
+"""Recipes: what to build and how to check it, as declarative TOML (`<folder>/recipe.toml`).
+
+This module holds the recipe types and the keys every kind shares; `musltool.catalog` finds
+recipes on the search path and checks them against their kind's keys before any work.
+"""
 
 from __future__ import annotations
 
-import difflib
+import dataclasses
 import hashlib
-import tomllib
+import string
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from musltool import settings
 from musltool.errors import UsageError
+from musltool.fetch import Source
 from musltool.isa import Isa
+from musltool.schema import Key, Table
 
-KINDS = ("c", "command", "busybox")
+ISA_FIELDS = frozenset(f.name for f in dataclasses.fields(Isa))
+
+
+def plain_file_name(name: str) -> str | None:
+    """Why `name` cannot be a binary's file name in dist/<isa>/, or None when it can."""
+    if not name or name in (".", "..") or "/" in name or "\0" in name or name.startswith("-"):
+        return f"{name!r} is not a plain file name (no '/', not '.' or '..', not starting with '-')"
+    if name.startswith("."):
+        return f"{name!r} would be a hidden file"
+    return None
+
+
+def require_file_name(name: str, what: str = "binary name") -> str:
+    problem = plain_file_name(name)
+    if problem:
+        raise UsageError(f"{what}: {problem}")
+    return name
+
+
+def placeholders_problem(text: str) -> str | None:
+    """Placeholders other than the ISA table's fields ({uname_machine} ...), or bad braces."""
+    try:
+        fields = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+    except ValueError as exc:
+        return f"bad placeholder: {exc} (write {{{{ and }}}} for literal braces)"
+    unknown = sorted(f for f in fields if f not in ISA_FIELDS)
+    if unknown:
+        return f"unknown placeholder {{{unknown[0]}}}; known: {', '.join(sorted(ISA_FIELDS))}"
+    return None
+
+
+VERIFY = Table(
+    {
+        "name": Key(str),
+        "args": Key(list, items=str),
+        "stdin": Key(str),
+        "stdout": Key(str, check=placeholders_problem),
+        "exit_code": Key(int, check=lambda v: None if 0 <= v <= 255 else "must be 0..255"),
+    }
+)
+SOURCE = Table({"url": Key(str, required=True), "sha256": Key(str, required=True)})
+
+
+def _ipv4_values(table: dict[str, Any]) -> str | None:
+    for name, address in table.items():
+        parts = address.split(".") if isinstance(address, str) else []
+        if len(parts) != 4 or not all(p.isdigit() and int(p) < 256 for p in parts):
+            return f"{name}: {address!r} is not an IPv4 address"
+    return None
+
+# Keys every recipe may have; a kind adds its own (its builder's `recipe_keys`).
+COMMON_KEYS: dict[str, Key] = {
+    "name": Key(str, required=True, check=plain_file_name),
+    "version": Key(str, required=True),
+    "description": Key(str),
+    "kind": Key(str, required=True),
+    "binary": Key(str, check=plain_file_name),
+    "verify": Key(list, items=VERIFY),
+    "versions": Key(dict, values=SOURCE),
+    # Names a DNS server in the verification session answers (name = "IPv4"); nothing else
+    # resolves them: the session's hosts file knows localhost only.
+    "verify_dns": Key(dict, check=_ipv4_values),
+}
 
 
 @dataclass(frozen=True)
@@ -43,6 +110,7 @@ class Recipe:
     command: str | None = None
     output: str | None = None
     smoke: tuple[SmokeTest, ...] = ()
+    versions: dict[str, Source] = field(default_factory=dict, compare=False)
     data: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def fingerprint(self) -> str:
@@ -53,12 +121,19 @@ class Recipe:
             digest.update(path.name.encode() + b"\0" + path.read_bytes())
         return digest.hexdigest()
 
+    def version_source(self, version: str | None) -> tuple[str, Source | None]:
+        """The version to build (the recipe's default unless one of [versions] is asked for)
+        and its source, if the recipe fetches one."""
+        chosen = version or self.version
+        if chosen in self.versions:
+            return chosen, self.versions[chosen]
+        if version and version != self.version:
+            known = ", ".join(self.versions) or self.version
+            raise UsageError(f"unknown {self.name} version {version!r}; known: {known}")
+        return chosen, None
 
-def recipe_names() -> list[str]:
-    return sorted(p.parent.name for p in settings.RECIPES_DIR.glob("*/recipe.toml"))
 
-
-def _smoke_tests(entries: list[dict[str, Any]]) -> tuple[SmokeTest, ...]:
+def smoke_tests(entries: list[dict[str, Any]]) -> tuple[SmokeTest, ...]:
     return tuple(
         SmokeTest(
             name=entry.get("name", " ".join(entry.get("args", [])) or "run"),
@@ -71,46 +146,38 @@ def _smoke_tests(entries: list[dict[str, Any]]) -> tuple[SmokeTest, ...]:
     )
 
 
-def load_recipe(name: str) -> Recipe:
-    """The recipe recipes/<name>/recipe.toml, or a one-line error naming the known ones."""
-    path = settings.RECIPES_DIR / name / "recipe.toml"
-    if not path.is_file():
-        known = recipe_names()
-        close = difflib.get_close_matches(name, known, n=1)
-        hint = f" (did you mean {close[0]}?)" if close else ""
-        raise UsageError(f"unknown recipe {name!r}{hint}; known: {', '.join(known)}")
-    try:
-        data = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"{path}: invalid TOML: {exc}") from exc
-    kind = data.get("kind")
-    if kind not in KINDS:
-        raise UsageError(f"{path}: kind must be one of {', '.join(KINDS)}, not {kind!r}")
+def recipe_from_data(data: dict[str, Any], folder: Path) -> Recipe:
+    """A Recipe from checked TOML data (see musltool.catalog)."""
     build = data.get("build", {})
-    folder = path.parent
+    versions = {v: Source(e["url"], e["sha256"]) for v, e in data.get("versions", {}).items()}
     return Recipe(
         name=data["name"],
-        version=str(data["version"]),
+        version=data["version"],
         description=data.get("description", ""),
-        kind=kind,
+        kind=data["kind"],
         binary=data.get("binary", data["name"]),
         folder=folder,
         sources=tuple(folder / s for s in build.get("sources", [])),
         cflags=tuple(build.get("cflags", [])),
         command=build.get("command"),
         output=build.get("output"),
-        smoke=_smoke_tests(data.get("verify", [])),
+        smoke=smoke_tests(data.get("verify", [])),
+        versions=versions,
         data=data,
     )
 
 
 def recipe_for_sources(sources: list[str], binary: str | None = None) -> Recipe:
     """A recipe for a user's own C files, with no TOML: the binary must just run and exit 0."""
+    if not sources:
+        raise UsageError("--src needs at least one C source file")
     paths = [Path(s).resolve() for s in sources]
-    missing = [str(p) for p in paths if not p.is_file()]
-    if missing:
-        raise UsageError(f"source file not found: {', '.join(missing)}")
-    name = binary or paths[0].stem
+    for path in paths:
+        if path.is_dir():
+            raise UsageError(f"--src {path} is a folder: give C source files")
+        if not path.is_file():
+            raise UsageError(f"source file not found: {path}")
+    name = require_file_name(binary or paths[0].stem, "--name")
     return Recipe(
         name=name,
         version="local",

@@ -1,38 +1,51 @@
 """Runners execute a built binary under qemu-user: in a scratch container, or directly.
 
 A runner's `session` puts files (the binary, a test script) somewhere the emulated program
-sees them and yields a Session whose `run` executes one command there.
+sees them and yields a Session whose `run` executes one command there. Every run goes through
+musltool's helper (musltool/helper.c), which kills the run's whole process group on a timeout,
+reports how the run ended, and serves DNS names the session asks for on 127.0.0.1:53.
+
+docker: one container per session (image = the files + the helper, no network, read-only
+root, a tmpfs /tmp, our own resolv.conf and hosts), one `docker exec` per run.
+qemu: the files in a temporary folder on the host, runs under qemu-user-static; a session
+that serves DNS runs each command in a private network and mount namespace (root only).
+
+Every run is on the ISA's oldest CPU model (the ISA table's qemu_cpu): foreign binaries get it
+through QEMU_CPU, which qemu-user reads when binfmt starts it; a binary of the host's own ISA
+is started under qemu-user explicitly (no binfmt entry can exist for the host's own ISA, so
+the programs it starts in turn run natively).
 """
 
 from __future__ import annotations
 
 import contextlib
-import platform
 import shutil
 import signal
-import subprocess
 import tempfile
-import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from musltool.container import (
-    Entry,
-    Tree,
-    docker_available,
-    materialize,
-    require_docker,
-    temporary_image,
-)
+from musltool.binfmt import binfmt_ready
+from musltool.container import SessionContainer, Tree, docker_available, materialize, require_docker
 from musltool.errors import MissingToolError, UsageError
-from musltool.isa import Isa, get_isa
-from musltool.util import log, which
+from musltool.hosttools import host_program
+from musltool.isa import Isa, host_isa
+from musltool.util import Completed, call, log, which
 
 RUN_TIMEOUT = 120
 RUNNER_NAMES = ("auto", "docker", "qemu")
 GUEST_ENV = {"PATH": "/bin:/sbin:/usr/bin:/usr/sbin", "LC_ALL": "C", "HOME": "/", "TZ": "UTC"}
+HELPER_SOURCE = Path(__file__).with_name("helper.c")
+HELPER_IN_IMAGE = ".musltool/helper"
+QEMU_IN_IMAGE = ".musltool/qemu"  # for the host's own ISA only
+STATUS_MARK = "@@musltool-status "
+# What a session's /etc/resolv.conf and /etc/hosts say: DNS asks the helper, and the hosts
+# file knows localhost only, so a name the session serves can only be found through DNS.
+RESOLV_CONF = "nameserver 127.0.0.1\n"
+HOSTS = "127.0.0.1\tlocalhost\n::1\tlocalhost\n"
+BACKSTOP = 30  # seconds past a run's own timeout before the runner gives up on the helper
 
 
 @dataclass(frozen=True)
@@ -51,50 +64,61 @@ class RunResult:
         return f"exit {self.exit_code}"
 
 
-def host_isa() -> Isa | None:
-    with contextlib.suppress(UsageError):
-        return get_isa(platform.machine())
-    return None
+def helper_program() -> Path:
+    return host_program("musltool-helper", HELPER_SOURCE, _helper_self_check)
 
 
-def binfmt_entry(isa: Isa) -> Path:
-    return Path("/proc/sys/fs/binfmt_misc") / isa.binfmt_name
+def _helper_self_check(program: Path) -> None:
+    cases = {
+        ("/bin/sh", "-c", "exit 3"): "exit 3",
+        ("/bin/sh", "-c", "kill -SEGV $$"): "signal 11",
+    }
+    for argv, expected in cases.items():
+        result = from_helper(call([program, "run", "5", *argv]))
+        got = result.describe() if not result.signal else f"signal {result.signal}"
+        if got != expected:
+            raise MissingToolError(f"musltool's helper failed its self-check: {argv} gave {got}, expected {expected}")
 
 
-def binfmt_ready(isa: Isa) -> tuple[bool, str]:
-    """Whether the kernel runs this ISA's binaries through qemu, even inside containers."""
-    if isa == host_isa():
-        return True, "native"
-    entry = binfmt_entry(isa)
-    if not entry.exists():
-        return False, f"binfmt entry {isa.binfmt_name} not registered"
-    text = entry.read_text()
-    if not text.startswith("enabled"):
-        return False, f"binfmt entry {isa.binfmt_name} is disabled"
-    flags = next(
-        (line.split(":", 1)[1] for line in text.splitlines() if line.startswith("flags")), ""
-    )
-    if "F" not in flags:
-        return False, f"binfmt entry {isa.binfmt_name} lacks the F flag (needed in containers)"
-    return True, f"{isa.binfmt_name} (flags{flags})"
+def from_helper(done: Completed) -> RunResult:
+    """The run's result from the helper's status line (the last line of its stderr)."""
+    stdout = done.stdout.decode(errors="replace")
+    stderr = done.stderr.decode(errors="replace")
+    head, mark, status = stderr.rpartition(STATUS_MARK)
+    if done.timed_out or not mark:
+        why = "timed out" if done.timed_out else f"the helper ended with {done.returncode}"
+        return RunResult(-1, stdout, f"{stderr}\n({why})", timed_out=done.timed_out)
+    stderr = head[:-1] if head.endswith("\n") else head
+    kind, _, value = status.strip().partition(" ")
+    if kind == "timeout":
+        return RunResult(-1, stdout, stderr, timed_out=True)
+    if kind == "signal":
+        return RunResult(128 + int(value), stdout, stderr, signal=int(value))
+    return RunResult(int(value), stdout, stderr)
 
 
-def _result(proc_returncode: int, stdout: bytes, stderr: bytes, signal_offset: bool) -> RunResult:
-    sig = None
-    if proc_returncode < 0:
-        sig = -proc_returncode
-    elif signal_offset and 128 < proc_returncode < 128 + 65:
-        sig = proc_returncode - 128
-    return RunResult(
-        proc_returncode,
-        stdout.decode(errors="replace"),
-        stderr.decode(errors="replace"),
-        signal=sig,
-    )
+def oldest_cpu_env(isa: Isa) -> dict[str, str]:
+    return {"QEMU_CPU": isa.qemu_cpu}
+
+
+def emulator_prefix(isa: Isa, qemu: str) -> list[str]:
+    """What starts a program of `isa` on its oldest CPU: qemu-user for the host's own ISA
+    (binfmt does it, with QEMU_CPU, for every other ISA)."""
+    return [qemu, "-cpu", isa.qemu_cpu] if isa == host_isa() else []
+
+
+def helper_run_args(dns: Mapping[str, str], timeout: float) -> list[str]:
+    return [a for name, addr in sorted(dns.items()) for a in ("--dns", f"{name}={addr}")] + [
+        str(max(1, int(timeout)))
+    ]
 
 
 class Session(ABC):
     """Files in place for one ISA; `run` executes a command among them."""
+
+    # Whether runs have the session's own /etc, /var, /run and network namespace (a
+    # container), so that a test may add users or bind ports without touching the host.
+    isolated = False
 
     def __init__(self, isa: Isa) -> None:
         self.isa = isa
@@ -105,9 +129,15 @@ class Session(ABC):
 
     @abstractmethod
     def run(
-        self, program: str, args: list[str], stdin: str | None = None, timeout: float = RUN_TIMEOUT
+        self,
+        program: str,
+        args: list[str],
+        stdin: str | None = None,
+        timeout: float = RUN_TIMEOUT,
+        env: Mapping[str, str] | None = None,
     ) -> RunResult:
-        """Run file `program` with `args`; stdout and stderr are captured."""
+        """Run file `program` with `args` (and `env` added to the guest's); stdout and stderr
+        are captured."""
 
 
 class Runner(ABC):
@@ -119,90 +149,105 @@ class Runner(ABC):
 
     @abstractmethod
     def session(
-        self, isa: Isa, files: dict[str, tuple[bytes, int]]
+        self, isa: Isa, tree: Tree, dns: Mapping[str, str] | None = None, private: Sequence[str] = ()
     ) -> contextlib.AbstractContextManager[Session]:
-        """Files (name -> content, mode) put in place for the block."""
+        """The files in place for the block; `dns` names (name -> IPv4) are served to runs;
+        `private` folders (/etc, /var ...) are empty and writable where the runner isolates."""
 
 
 class DockerSession(Session):
-    def __init__(self, isa: Isa, image: str) -> None:
+    isolated = True
+
+    def __init__(self, isa: Isa, container: SessionContainer, dns: Mapping[str, str]) -> None:
         super().__init__(isa)
-        self.image = image
+        self.container = container
+        self.dns = dns
 
     def path(self, name: str) -> str:
         return f"/{name}"
 
     def run(
-        self, program: str, args: list[str], stdin: str | None = None, timeout: float = RUN_TIMEOUT
+        self,
+        program: str,
+        args: list[str],
+        stdin: str | None = None,
+        timeout: float = RUN_TIMEOUT,
+        env: Mapping[str, str] | None = None,
     ) -> RunResult:
-        name = f"musltool-{uuid.uuid4().hex[:12]}"
-        env_args = [a for key, value in GUEST_ENV.items() for a in ("-e", f"{key}={value}")]
-        cmd = [
-            # --init: the program must not be PID 1, which ignores fatal signals it
-            # does not handle (a crash under qemu would hang instead of failing).
-            "docker", "run", "--rm", "-i", "--init", "--name", name,
-            "--pull", "never", "--network", "none", "--read-only",
-            "--tmpfs", "/tmp:rw,exec,mode=1777",
-            "--platform", self.isa.docker_platform,
-            *env_args,
-            "--entrypoint", self.path(program), self.image, *args,
-        ]  # fmt: skip
-        try:
-            proc = subprocess.run(
-                cmd, input=(stdin or "").encode(), capture_output=True, timeout=timeout, check=False
-            )
-        except subprocess.TimeoutExpired:
-            subprocess.run(["docker", "rm", "-f", name], capture_output=True, check=False)
-            return RunResult(-1, "", "", timed_out=True)
-        return _result(proc.returncode, proc.stdout, proc.stderr, signal_offset=True)
+        emulator = emulator_prefix(self.isa, f"/{QEMU_IN_IMAGE}")
+        argv = [f"/{HELPER_IN_IMAGE}", "run", *helper_run_args(self.dns, timeout), *emulator,
+                self.path(program), *args]  # fmt: skip
+        guest = {**GUEST_ENV, **oldest_cpu_env(self.isa), **(env or {})}
+        done = self.container.exec(argv, guest, (stdin or "").encode(), timeout + BACKSTOP)
+        return from_helper(done)
 
 
 class DockerRunner(Runner):
-    """A scratch image holding only the given files, run with no network and a read-only root."""
+    """A scratch container holding only the given files (and the helper), with no network."""
 
     name = "docker"
 
     def check_ready(self, isa: Isa) -> None:
         require_docker()
+        if emulator_prefix(isa, "qemu"):
+            _qemu_path(isa)  # the host's own ISA runs under qemu-user on its oldest CPU
         ok, detail = binfmt_ready(isa)
         if not ok:
             raise MissingToolError(f"cannot run {isa.name} in docker: {detail}; run: invoke setup")
 
     @contextlib.contextmanager
-    def session(self, isa: Isa, tree: Tree) -> Iterator[Session]:
-        image = Tree([*tree.entries, Entry("tmp", mode=0o1777, kind="dir")])
-        tag = f"musltool-verify/{isa.name}:{uuid.uuid4().hex[:12]}"
-        first_file = next(e.path for e in tree.entries if e.kind == "file")
-        with temporary_image(image, isa, tag, [f"/{first_file}"]):
-            yield DockerSession(isa, tag)
+    def session(
+        self, isa: Isa, tree: Tree, dns: Mapping[str, str] | None = None, private: Sequence[str] = ()
+    ) -> Iterator[Session]:
+        image = Tree(list(tree.entries))
+        image.add_dir("tmp", 0o1777)
+        image.add_dir(".musltool")
+        image.add_file(HELPER_IN_IMAGE, helper_program().read_bytes(), 0o755)
+        if emulator_prefix(isa, "qemu"):
+            image.add_file(QEMU_IN_IMAGE, Path(_qemu_path(isa)).read_bytes(), 0o755)
+        with tempfile.TemporaryDirectory(prefix="musltool-session-") as tmp:
+            etc = _session_etc(Path(tmp))
+            mounts = [(etc / "resolv.conf", "/etc/resolv.conf"), (etc / "hosts", "/etc/hosts")]
+            entrypoint = [f"/{HELPER_IN_IMAGE}", "serve"]
+            with SessionContainer(image, isa, entrypoint, mounts, private) as container:
+                yield DockerSession(isa, container, dns or {})
+
+
+def _session_etc(folder: Path) -> Path:
+    (folder / "resolv.conf").write_text(RESOLV_CONF)
+    (folder / "hosts").write_text(HOSTS)
+    for path in folder.iterdir():
+        path.chmod(0o644)
+    folder.chmod(0o755)
+    return folder
 
 
 class QemuSession(Session):
-    def __init__(self, isa: Isa, root: Path, qemu: str) -> None:
+    def __init__(self, isa: Isa, root: Path, qemu: str, dns: Mapping[str, str], etc: Path) -> None:
         super().__init__(isa)
         self.root = root
         self.qemu = qemu
+        self.dns = dns
+        self.etc = etc
 
     def path(self, name: str) -> str:
         return str(self.root / name)
 
     def run(
-        self, program: str, args: list[str], stdin: str | None = None, timeout: float = RUN_TIMEOUT
+        self,
+        program: str,
+        args: list[str],
+        stdin: str | None = None,
+        timeout: float = RUN_TIMEOUT,
+        env: Mapping[str, str] | None = None,
     ) -> RunResult:
-        env = {**GUEST_ENV, "TMPDIR": str(self.root / "tmp"), "PATH": str(self.root / "bin")}
-        try:
-            proc = subprocess.run(
-                [self.qemu, self.path(program), *args],
-                input=(stdin or "").encode(),
-                capture_output=True,
-                timeout=timeout,
-                cwd=self.root,
-                env=env,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            return RunResult(-1, "", "", timed_out=True)
-        return _result(proc.returncode, proc.stdout, proc.stderr, signal_offset=False)
+        env = {**GUEST_ENV, **oldest_cpu_env(self.isa), "TMPDIR": str(self.root / "tmp"),
+               "PATH": str(self.root / "bin"), **(env or {})}  # fmt: skip
+        isolate = ["--isolate", str(self.etc / "resolv.conf"), str(self.etc / "hosts")] if self.dns else []
+        argv = [helper_program(), "run", *isolate, *helper_run_args(self.dns, timeout),
+                self.qemu, "-cpu", self.isa.qemu_cpu, self.path(program), *args]  # fmt: skip
+        done = call(argv, input=(stdin or "").encode(), cwd=self.root, env=env, timeout=timeout + BACKSTOP)
+        return from_helper(done)
 
 
 class QemuRunner(Runner):
@@ -220,14 +265,27 @@ class QemuRunner(Runner):
             )
 
     @contextlib.contextmanager
-    def session(self, isa: Isa, tree: Tree) -> Iterator[Session]:
+    def session(
+        self, isa: Isa, tree: Tree, dns: Mapping[str, str] | None = None, private: Sequence[str] = ()
+    ) -> Iterator[Session]:
+        """`private` folders cannot be given on the host: the session is not isolated."""
         root = Path(tempfile.mkdtemp(prefix=f"musltool-qemu-{isa.name}-"))
         try:
             (root / "tmp").mkdir(mode=0o1777)
             materialize(tree, root)
-            yield QemuSession(isa, root, which(isa.qemu_binary) or isa.qemu_binary)
+            etc = root / ".musltool-etc"
+            etc.mkdir()
+            _session_etc(etc)
+            yield QemuSession(isa, root, _qemu_path(isa), dns or {}, etc)
         finally:
             shutil.rmtree(root, ignore_errors=True)
+
+
+def _qemu_path(isa: Isa) -> str:
+    path = which(isa.qemu_binary)
+    if path is None:
+        raise MissingToolError(f"{isa.qemu_binary} not found: install qemu-user-static (invoke setup)")
+    return path
 
 
 def check_runner_name(name: str) -> None:

@@ -2,24 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
 from musltool.recipes import SmokeTest
+from musltool.report import Evidence, Status, TestResult
 from musltool.runners import RunResult, Session
-
-
-@dataclass(frozen=True)
-class TestResult:
-    name: str
-    status: str  # passed | failed | not-testable
-    detail: str = ""
-
-    @property
-    def passed(self) -> bool:
-        return self.status != "failed"
-
-    def as_dict(self) -> dict[str, str]:
-        return asdict(self)
 
 
 def _compare(result: RunResult, expected_stdout: str | None, expected_exit: int) -> str | None:
@@ -39,8 +24,8 @@ def run_smoke_test(session: Session, program: str, test: SmokeTest) -> TestResul
     result = session.run(program, list(test.args), stdin=test.stdin)
     problem = _compare(result, test.expected_stdout(session.isa), test.exit_code)
     if problem:
-        return TestResult(test.name, "failed", problem)
-    return TestResult(test.name, "passed", result.describe())
+        return TestResult(test.name, Status.FAILED, problem, Evidence.NONE, "recipe")
+    return TestResult(test.name, Status.PASSED, result.describe(), Evidence.FUNCTIONAL, "recipe")
 
 
 def run_smoke_tests(

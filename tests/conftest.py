@@ -1,4 +1,4 @@
-"""Shared test setup: one musltool cache for the whole run, the shared source mirror."""
+"""Shared test setup: one musltool cache for the whole run, and the source mirror if any."""
 
 from __future__ import annotations
 
@@ -8,24 +8,35 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-MIRROR = Path(os.environ.get("MUSLTOOL_TEST_MIRROR", ROOT.parent / "shared" / "mirror"))
+DEFAULT_MIRROR = ROOT.parent / "shared" / "mirror"
 
 # One cache for every test (zig's libc builds are the slow part); CI may point it elsewhere.
 os.environ.setdefault("MUSLTOOL_CACHE", str(ROOT / ".cache" / "test"))
 os.environ.pop("MUSLTOOL_OFFLINE", None)
+os.environ.pop("MUSLTOOL_MIRRORS", None)
+
+
+def mirror_folder() -> Path | None:
+    """MUSLTOOL_TEST_MIRROR (must exist), else ../shared/mirror if present, else None:
+    then sources are fetched from their upstream URLs."""
+    configured = os.environ.get("MUSLTOOL_TEST_MIRROR")
+    if configured:
+        if not (Path(configured) / "SHA256SUMS").is_file():
+            raise RuntimeError(f"MUSLTOOL_TEST_MIRROR={configured} holds no SHA256SUMS")
+        return Path(configured)
+    return DEFAULT_MIRROR if (DEFAULT_MIRROR / "SHA256SUMS").is_file() else None
 
 
 @pytest.fixture(scope="session")
-def mirror_url() -> str:
-    """The loopback-free source mirror (file://) holding BusyBox tarballs. Missing is an error."""
-    if not (MIRROR / "SHA256SUMS").is_file():
-        raise RuntimeError(f"source mirror not found at {MIRROR} (set MUSLTOOL_TEST_MIRROR)")
-    return MIRROR.as_uri()
+def mirror_url() -> str | None:
+    folder = mirror_folder()
+    return folder.as_uri() if folder else None
 
 
 @pytest.fixture
-def with_mirror(mirror_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("MUSLTOOL_MIRRORS", mirror_url)
+def with_mirror(mirror_url: str | None, monkeypatch: pytest.MonkeyPatch) -> str | None:
+    if mirror_url:
+        monkeypatch.setenv("MUSLTOOL_MIRRORS", mirror_url)
     return mirror_url
 
 

@@ -12,12 +12,19 @@ class LoopbackServer:
     """Serves `files` (name -> bytes) at http://127.0.0.1:<port>/<prefix>/<name>.
 
     `drop_after[name] = n` makes the next full or ranged transfer of `name` close the
-    connection after n bytes (once). `gets` counts requests per name.
+    connection after n bytes (once); `always_drop_after[name] = n` does it every time.
+    `stall_after[name] = n` sends n bytes, then nothing for `stall_seconds`.
+    `resume_files[name]` is what a Range request for `name` is served from (a changed file).
+    `gets` counts requests per name; `ranges` lists the Range headers received.
     """
 
     def __init__(self) -> None:
         self.files: dict[str, bytes] = {}
         self.drop_after: dict[str, int] = {}
+        self.always_drop_after: dict[str, int] = {}
+        self.stall_after: dict[str, int] = {}
+        self.stall_seconds = 30.0
+        self.resume_files: dict[str, bytes] = {}
         self.gets: Counter[str] = Counter()
         self.ranges: list[str] = []
         self.delay = 0.0  # seconds before each body is sent
@@ -42,6 +49,7 @@ class LoopbackServer:
                 header = self.headers.get("Range")
                 if header:
                     server.ranges.append(header)
+                    data = server.resume_files.get(name, data)
                     start = int(header.split("=")[1].split("-")[0])
                     if start >= len(data):
                         self.send_response(416)
@@ -56,7 +64,13 @@ class LoopbackServer:
                 time.sleep(server.delay)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                cut = server.drop_after.pop(name, None)
+                stall = server.stall_after.get(name)
+                if stall is not None:
+                    self.wfile.write(body[:stall])
+                    self.wfile.flush()
+                    time.sleep(server.stall_seconds)
+                    return
+                cut = server.drop_after.pop(name, server.always_drop_after.get(name))
                 if cut is not None:
                     self.wfile.write(body[:cut])
                     self.wfile.flush()

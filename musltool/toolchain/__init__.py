@@ -16,7 +16,7 @@ def toolchain_names() -> list[str]:
     return ["zig", *distribution_names()]
 
 
-def get_toolchain(name: str, isa: Isa, fetch_options: FetchOptions | None = None) -> Toolchain:
+def get_toolchain(name: str, isa: Isa, download: FetchOptions | None = None) -> Toolchain:
     """A toolchain by provider name: 'zig', or a GCC distribution from toolchains/*.toml."""
     from musltool.toolchain.zig import ZigToolchain
 
@@ -25,5 +25,5 @@ def get_toolchain(name: str, isa: Isa, fetch_options: FetchOptions | None = None
     from musltool.toolchain.gcc import GccToolchain, distribution_names
 
     if name in distribution_names():
-        return GccToolchain(name, isa, fetch_options)
+        return GccToolchain(name, isa, download)
     raise UsageError(f"unknown toolchain {name!r}; valid: {', '.join(toolchain_names())}")

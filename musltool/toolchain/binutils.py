@@ -2,7 +2,8 @@
 
 zig's objcopy cannot strip every ISA (riscv64: "unimplemented"), so stripping is done here:
 the file is cut after the last loaded segment and a new section table is written that keeps
-allocated sections plus the ISA attribute sections the ELF checks rely on.
+allocated sections plus the ISA attribute sections the ELF checks rely on
+(musltool.elf.ATTRIBUTE_SECTION_TYPES).
 pyelftools reads the file; the few header fields that change are written with struct.
 """
 
@@ -19,8 +20,8 @@ from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 from elftools.elf.sections import SymbolTableSection
 
-# Non-allocated sections a stripped binary keeps: ISA attributes (float ABI, arch level).
-KEPT_NON_ALLOC_TYPES = frozenset({"SHT_ARM_ATTRIBUTES", "SHT_RISCV_ATTRIBUTES"})
+from musltool.elf import ATTRIBUTE_SECTION_TYPES
+
 DEBUG_PREFIXES = (".debug", ".zdebug", ".gdb_index", ".stab")
 
 
@@ -42,7 +43,7 @@ def _layout(elf: ELFFile) -> _Layout:
 def _wanted(section, mode: str, removed: set[str]) -> bool:
     if section.name in removed or section["sh_type"] == "SHT_NULL":
         return False
-    if section["sh_flags"] & SH_FLAGS.SHF_ALLOC or section["sh_type"] in KEPT_NON_ALLOC_TYPES:
+    if section["sh_flags"] & SH_FLAGS.SHF_ALLOC or section["sh_type"] in ATTRIBUTE_SECTION_TYPES:
         return True
     if section.name == ".shstrtab":
         return False  # always rewritten
@@ -178,3 +179,17 @@ def nm_main(args: list[str]) -> int:
             print(f"\n{name}:")
         print("\n".join(nm_lines(Path(name).read_bytes())))
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m musltool.toolchain.binutils strip|nm ARGS...` (what the driver runs)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    tools = {"strip": strip_main, "nm": nm_main}
+    if not args or args[0] not in tools:
+        print("usage: python -m musltool.toolchain.binutils strip|nm ARGS...", file=sys.stderr)
+        return 2
+    return tools[args[0]](args[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

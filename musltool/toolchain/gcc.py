@@ -7,8 +7,7 @@ the distribution needs it, and put behind the same `<triple>-gcc` ... names as z
 
 from __future__ import annotations
 
-import platform
-import shlex
+import functools
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,16 +18,15 @@ from filelock import FileLock
 from musltool import settings
 from musltool.errors import UsageError
 from musltool.extract import extract, is_complete
-from musltool.fetch import FetchOptions, Source, default_options, fetch
-from musltool.isa import Isa, get_isa
+from musltool.fetch import FetchOptions, Source, fetch, fetch_options
+from musltool.isa import Isa, get_isa, host_isa
 from musltool.toolchain.base import TOOL_NAMES, Toolchain
-from musltool.util import atomic_write_text, folder_size, log, run, sha256_file, write_if_changed
+from musltool.toolchain.driver import DriverConfig, driver_program, install
+from musltool.util import atomic_write_text, folder_size, log, run, sha256_file
 
-LOCK_FILE = "lock.toml"
 RELOCATED_MARKER = ".musltool-relocated"
 # Which of the archive's tools stands behind each musltool tool name.
 REAL_TOOL = {"cc": "gcc", "c++": "g++"}
-NON_LINKING = ("-c", "-S", "-E", "-M", "-MM")
 
 
 @dataclass(frozen=True)
@@ -50,10 +48,11 @@ def _manifests() -> dict[str, dict[str, Any]]:
     folder = settings.toolchains_dir()
     found = {}
     for path in sorted(folder.glob("*.toml")):
-        if path.name == LOCK_FILE:
+        if path == settings.lock_file():
             continue
         data = tomllib.loads(path.read_text())
-        found[data["name"]] = data
+        if data.get("family", "archive") == "archive":
+            found[data["name"]] = data
     return found
 
 
@@ -63,7 +62,7 @@ def distribution_names() -> list[str]:
 
 def recorded_hashes() -> dict[str, str]:
     """Hashes recorded on purpose (trust on first use), by URL."""
-    path = settings.toolchains_dir() / LOCK_FILE
+    path = settings.lock_file()
     if not path.is_file():
         return {}
     return dict(tomllib.loads(path.read_text()).get("sha256", {}))
@@ -76,13 +75,16 @@ def record_hash(url: str, sha256: str) -> Path:
         "[sha256]",
         *(f'"{u}" = "{h}"' for u, h in sorted(hashes.items())),
     ]
-    path = settings.toolchains_dir() / LOCK_FILE
+    path = settings.lock_file()
     atomic_write_text(path, "\n".join(lines) + "\n")
     return path
 
 
 def host_name() -> str:
-    return get_isa(platform.machine()).name
+    host = host_isa()
+    if host is None:
+        raise UsageError("GCC toolchain archives exist only for hosts musltool targets")
+    return host.name
 
 
 def archives(distribution: str) -> list[Archive]:
@@ -113,6 +115,13 @@ def find_archive(distribution: str, isa: Isa, host: str | None = None) -> Archiv
     raise UsageError(f"{distribution} has no toolchain for {isa.name} on a {host} host")
 
 
+def check_sha256(value: str) -> str:
+    """A sha256 given by a user: 64 hex digits, checked before any download."""
+    if len(value) != 64 or any(c not in "0123456789abcdefABCDEF" for c in value):
+        raise UsageError(f"--sha256 {value!r} is not a sha256 (64 hex digits)")
+    return value.lower()
+
+
 def pinned_hash(archive: Archive) -> str:
     """The manifest's hash, else one recorded on purpose, else ''."""
     return archive.sha256 or recorded_hashes().get(archive.url, "")
@@ -125,13 +134,13 @@ class GccToolchain(Toolchain):
         self,
         distribution: str,
         isa: Isa,
-        fetch_options: FetchOptions | None = None,
+        download: FetchOptions | None = None,
         sha256: str | None = None,
         trust: bool = False,
     ) -> None:
         super().__init__(isa)
         self.archive = find_archive(distribution, isa)
-        self.fetch_options = fetch_options or default_options()
+        self.download = download or fetch_options()
         self.sha256 = (sha256 or pinned_hash(self.archive)).lower()
         self.trust = trust
 
@@ -149,13 +158,14 @@ class GccToolchain(Toolchain):
         if self.is_cached():
             return dist
         if not self.sha256 and not self.trust:
+            fetch_it = f"invoke toolchain.fetch --toolchain {self.archive.distribution} --arch {self.isa.name}"
             raise UsageError(
-                f"{self.archive.distribution} {self.isa.name} has no pinned sha256: pass "
-                f"--sha256, or record one with: invoke toolchain.fetch --toolchain "
-                f"{self.archive.distribution} --arch {self.isa.name} --trust"
+                f"{self.archive.distribution} {self.isa.name} has no pinned sha256: fetch it once "
+                f"with its known hash ({fetch_it} --sha256 HASH), or record the hash of what "
+                f"arrives ({fetch_it} --trust)"
             )
         path = fetch(
-            Source(self.archive.url, self.sha256), self.fetch_options, trust_unpinned=self.trust
+            Source(self.archive.url, self.sha256), self.download, trust_unpinned=self.trust
         )
         if not self.sha256:
             self._record_first_use(path)
@@ -182,30 +192,19 @@ class GccToolchain(Toolchain):
                 run(["sh", script.name], cwd=dist, what=f"{script.name} in {self.archive.top}")
             atomic_write_text(self.root / RELOCATED_MARKER, f"{dist}\n")
 
-    def bin_dir(self) -> Path:
+    @functools.cached_property
+    def _bin_dir(self) -> Path:
         dist = self.fetch()
         bin_dir = self.root / "bin"
-        for tool in TOOL_NAMES:
-            real = dist / "bin" / f"{self.archive.prefix}-{REAL_TOOL.get(tool, tool)}"
-            self._write_wrapper(
-                bin_dir / f"{self.triple}-{tool}", real, static=tool in ("gcc", "cc", "g++", "c++")
-            )
+        commands = {
+            tool: (str(dist / "bin" / f"{self.archive.prefix}-{REAL_TOOL.get(tool, tool)}"),)
+            for tool in TOOL_NAMES
+        }
+        install(bin_dir, self.triple, driver_program(), DriverConfig(commands=commands))
         return bin_dir
 
-    @staticmethod
-    def _write_wrapper(path: Path, real: Path, static: bool) -> None:
-        target = shlex.quote(str(real))
-        if static:  # link statically unless only compiling, as the zig provider does
-            body = (
-                'for arg in "$@"; do case "$arg" in '
-                + "|".join(NON_LINKING)
-                + f') exec {target} "$@";; esac; done\n'
-                f'exec {target} -static "$@"\n'
-            )
-        else:
-            body = f'exec {target} "$@"\n'
-        script = ("#!/bin/sh\n" + body).encode()
-        write_if_changed(path, script, mode=0o755)
+    def bin_dir(self) -> Path:
+        return self._bin_dir
 
     def identity(self) -> dict[str, str]:
         a = self.archive

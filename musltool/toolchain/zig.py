@@ -1,26 +1,27 @@
-"""The zig provider: `zig cc` from the ziglang wheel, behind GCC-style wrapper names."""
+"""The zig provider: `zig cc` from the ziglang wheel, behind GCC-style tool names."""
 
 from __future__ import annotations
 
-import shlex
+import functools
 import sys
-from importlib import metadata
+import tomllib
 from pathlib import Path
 
 from musltool import settings
-from musltool.toolchain.base import TOOL_NAMES, Toolchain
-from musltool.util import write_if_changed
+from musltool.toolchain.base import Toolchain
+from musltool.toolchain.driver import DriverConfig, driver_program, install
+from musltool.toolchain.zigexe import (
+    zig_environment,
+    zig_executable,
+    zig_version,
+)
 
-# Which zigtool program stands behind each GCC-style tool name.
-ZIGTOOL_FOR = {"gcc": "cc", "cc": "cc", "g++": "c++", "c++": "c++"}
+MANIFEST = "zig.toml"
 
 
-def zig_version() -> str:
-    return metadata.version("ziglang")
-
-
-def zig_cache_dir() -> Path:
-    return settings.cache_dir() / "zig-cache"
+@functools.cache
+def _manifest() -> dict:
+    return tomllib.loads((settings.builtin_toolchains_dir() / MANIFEST).read_text())
 
 
 class ZigToolchain(Toolchain):
@@ -29,22 +30,39 @@ class ZigToolchain(Toolchain):
     def _root(self) -> Path:
         return settings.cache_dir() / "toolchains" / f"zig-{zig_version()}" / self.isa.name
 
-    def bin_dir(self) -> Path:
+    @functools.cached_property
+    def _bin_dir(self) -> Path:
         bin_dir = self._root() / "bin"
-        for tool in TOOL_NAMES:
-            self._write_wrapper(bin_dir / f"{self.triple}-{tool}", ZIGTOOL_FOR.get(tool, tool))
+        program = driver_program()
+        install(bin_dir, self.triple, program, self.driver_config())
         return bin_dir
 
-    def _write_wrapper(self, path: Path, zigtool: str) -> None:
-        cache = shlex.quote(str(zig_cache_dir()))
-        script = (
-            "#!/bin/sh\n"
-            f"ZIG_GLOBAL_CACHE_DIR={cache}; ZIG_LOCAL_CACHE_DIR={cache}\n"
-            "export ZIG_GLOBAL_CACHE_DIR ZIG_LOCAL_CACHE_DIR\n"
-            f"exec {shlex.quote(sys.executable)} -m musltool.toolchain.zigtool "
-            f'{zigtool} {self.isa.zig_target} {self.isa.zig_cpu} "$@"\n'
-        ).encode()
-        write_if_changed(path, script, mode=0o755)
+    def bin_dir(self) -> Path:
+        return self._bin_dir
+
+    def driver_config(self) -> DriverConfig:
+        zig = zig_executable()
+        target = ("-target", self.isa.zig_target, f"-mcpu={self.isa.zig_cpu}")
+        binutils = (sys.executable, "-m", "musltool.toolchain.binutils")
+        commands = {
+            "gcc": (zig, "cc", *target),
+            "cc": (zig, "cc", *target),
+            "g++": (zig, "c++", *target),
+            "c++": (zig, "c++", *target),
+            "ar": (zig, "ar"),
+            "ranlib": (zig, "ranlib"),
+            "objcopy": (zig, "objcopy"),
+            # zig's objcopy cannot strip every ISA (riscv64): musltool's own strip and nm.
+            "strip": (*binutils, "strip"),
+            "nm": (*binutils, "nm"),
+        }
+        manifest = _manifest()
+        return DriverConfig(
+            commands=commands,
+            environment=zig_environment(),
+            dropped_flags=tuple(manifest.get("dropped_flags", ())),
+            dropped_linker_options=dict(manifest.get("dropped_linker_options", {})),
+        )
 
     def identity(self) -> dict[str, str]:
         return {

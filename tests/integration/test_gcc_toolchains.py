@@ -1,7 +1,7 @@
 """GCC toolchain archives in the real Bootlin and musl.cc layouts, served on loopback.
 
-The archives are made here; their compilers delegate to `zig cc` so that builds with the
-fetched toolchains really run for all four ISAs. The manifests keep the real upstream URLs:
+The archives are made here; their tools delegate to musltool's zig toolchain so that builds
+with the fetched toolchains really run for all four ISAs. The manifests keep the real upstream URLs:
 the loopback server is a mirror.
 """
 
@@ -19,11 +19,11 @@ from pathlib import Path
 import pytest
 
 from musltool.isa import ISAS
+from musltool.toolchain import get_toolchain
 from tests.loopback import LoopbackServer
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOLS = ("gcc", "g++", "ar", "ranlib", "strip", "objcopy", "nm")
-ZIGTOOL = {"gcc": "cc", "g++": "c++"}
 BOOTLIN_NAME = {
     "x86_64": "x86-64",
     "aarch64": "aarch64",
@@ -50,12 +50,9 @@ RELOCATION_CHECK = (
 
 
 def tool_script(isa, tool: str, check_relocation: bool) -> bytes:
-    zigtool = ZIGTOOL.get(tool, tool)
     body = RELOCATION_CHECK if check_relocation else ""
-    return (
-        f"#!/bin/sh\n{body}exec {sys.executable} -m musltool.toolchain.zigtool "
-        f'{zigtool} {isa.zig_target} {isa.zig_cpu} "$@"\n'
-    ).encode()
+    real = get_toolchain("zig", isa).tool(tool)
+    return f'#!/bin/sh\n{body}exec {real} "$@"\n'.encode()
 
 
 def make_archive(path: Path, files: dict[str, tuple[bytes, int]], mode: str) -> bytes:

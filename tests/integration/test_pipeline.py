@@ -2,59 +2,76 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from musltool.build import BuildOptions, build
+from musltool.build import build
+from musltool.builder import BuildOptions
+from musltool.catalog import load_recipe
 from musltool.errors import VerificationError
 from musltool.isa import ISAS, get_isa
-from musltool.recipes import SmokeTest, load_recipe, recipe_for_sources
+from musltool.recipes import SmokeTest, recipe_for_sources
+from tests.integration.conftest import ROOT, invoke
 
-ROOT = Path(__file__).resolve().parents[2]
 ISA_NAMES = [isa.name for isa in ISAS]
 
 
 @pytest.mark.parametrize("runner", ["docker", "qemu"])
 @pytest.mark.parametrize("recipe_name", ["hello", "musl-claims"])
 @pytest.mark.parametrize("isa_name", ISA_NAMES)
-def test_recipe_builds_and_verifies(tmp_path, isa_name, recipe_name, runner):
-    isa = get_isa(isa_name)
-    result = build(load_recipe(recipe_name), isa, BuildOptions(runner=runner, dist=tmp_path))
-    report = json.loads((tmp_path / isa_name / f"{recipe_name}.json").read_text())
-    assert result.binary == tmp_path / isa_name / recipe_name
-    assert report["verification"] == {**report["verification"], "runner": runner, "passed": True}
+def test_recipe_builds_and_verifies(shared, isa_name, recipe_name, runner):
+    dist = shared.dist(recipe_name, isa_name, runner=runner)
+    report = json.loads((dist / isa_name / f"{recipe_name}.json").read_text())
+    binary = dist / isa_name / recipe_name
+    assert report["verification"]["runner"] == runner
+    assert report["verification"]["passed"] is True
+    assert report["verification"]["counts"]["passed"] == len(load_recipe(recipe_name).smoke)
     assert all(check["ok"] for check in report["checks"])
     assert report["toolchain"]["provider"] == "zig"
-    assert report["size"] == result.binary.stat().st_size
+    assert report["size"] == binary.stat().st_size
 
 
-def test_hello_prints_the_emulated_machine(tmp_path):
-    build(load_recipe("hello"), get_isa("armv7"), BuildOptions(runner="docker", dist=tmp_path))
+def test_hello_prints_the_emulated_machine(shared):
+    dist = shared.dist("hello", "armv7", runner="docker")
     direct = subprocess.run(
-        ["qemu-arm-static", tmp_path / "armv7" / "hello"], capture_output=True, text=True
+        ["qemu-arm-static", dist / "armv7" / "hello"], capture_output=True, text=True
     )
     assert direct.stdout == "armv7l\n"
 
 
-def test_unchanged_inputs_rebuild_nothing(tmp_path, capsys):
-    options = BuildOptions(runner="qemu", dist=tmp_path)
-    first = build(load_recipe("hello"), get_isa("riscv64"), options)
+def test_unchanged_inputs_rebuild_nothing_and_changes_or_force_do(tmp_path, capsys):
+    source = tmp_path / "prog.c"
+    source.write_text('#include <stdio.h>\nint main(void){puts("one");return 0;}\n')
+    options = BuildOptions(runner="qemu", dist=tmp_path / "dist")
+    riscv = get_isa("riscv64")
+    first = build(recipe_for_sources([str(source)]), riscv, options)
     before = first.binary.stat().st_mtime_ns
-    second = build(load_recipe("hello"), get_isa("riscv64"), options)
-    assert not first.up_to_date
-    assert second.up_to_date
+    second = build(recipe_for_sources([str(source)]), riscv, options)
+    assert (first.up_to_date, second.up_to_date) == (False, True)
     assert second.binary.stat().st_mtime_ns == before
     assert "up to date" in capsys.readouterr().err
 
+    forced = build(recipe_for_sources([str(source)]), riscv, dataclasses.replace(options, force=True))
+    assert not forced.up_to_date
+    assert forced.binary.stat().st_mtime_ns != before
+    assert forced.binary.read_bytes() == first.binary.read_bytes()  # same inputs, same bytes
 
-def test_build_command_recipe(tmp_path):
-    result = build(load_recipe("crc32"), get_isa("aarch64"), BuildOptions(dist=tmp_path))
-    assert result.report["verification"]["passed"]
-    assert result.report["flags"]["command"] == "make crc32"
+    source.write_text('#include <stdio.h>\nint main(void){puts("two");return 0;}\n')
+    changed = build(recipe_for_sources([str(source)]), riscv, options)
+    assert not changed.up_to_date
+    out = subprocess.run(["qemu-riscv64-static", changed.binary], capture_output=True, text=True)
+    assert out.stdout == "two\n"
+
+
+def test_build_command_recipe(shared):
+    report = shared.report("crc32", "aarch64")
+    assert report["verification"]["passed"]
+    assert report["flags"]["command"] == "make crc32"
 
 
 def test_crashing_binary_fails_verification_and_leaves_nothing(tmp_path):
@@ -68,100 +85,31 @@ def test_crashing_binary_fails_verification_and_leaves_nothing(tmp_path):
                 get_isa("aarch64"),
                 BuildOptions(runner=runner, dist=dist),
             )
-    assert not any(p.is_file() for p in dist.rglob("*"))
+    assert [p.name for p in dist.rglob("*") if p.is_file()] == [".musltool-dist"]
 
 
 def test_wrong_output_fails_verification(tmp_path):
     recipe = load_recipe("hello")
-    lying = type(recipe)(**{**recipe.__dict__, "smoke": (SmokeTest("lie", stdout="sparc\n"),)})
+    lying = dataclasses.replace(recipe, smoke=(SmokeTest("lie", stdout="sparc\n"),))
     with pytest.raises(VerificationError, match="expected 'sparc\\\\n'"):
         build(lying, get_isa("x86_64"), BuildOptions(runner="docker", dist=tmp_path))
     assert not (tmp_path / "x86_64" / "hello").exists()
 
 
-def test_user_sources_without_recipe(tmp_path):
+def test_user_sources_without_recipe_through_the_cli(tmp_path):
     main = tmp_path / "main.c"
     util = tmp_path / "util.c"
     main.write_text(
         '#include <stdio.h>\nint twice(int);\nint main(void){printf("%d\\n", twice(21));return 0;}\n'
     )
     util.write_text("int twice(int x) { return 2 * x; }\n")
-    result = build(
-        recipe_for_sources([str(main), str(util)]),
-        get_isa("riscv64"),
-        BuildOptions(dist=tmp_path / "d"),
-    )
-    assert result.binary.name == "main"
-    out = subprocess.run(["qemu-riscv64-static", result.binary], capture_output=True, text=True)
+    dist = tmp_path / "d"
+    proc = invoke("build", "--src", str(main), "--src", str(util), "--name", "answer",
+                  "--arch", "riscv64", "--dist", str(dist))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    binary = dist / "riscv64" / "answer"
+    out = subprocess.run(["qemu-riscv64-static", binary], capture_output=True, text=True)
     assert out.stdout == "42\n"
-
-
-def invoke(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT):
-    import os
-
-    return subprocess.run(
-        [sys.executable, "-m", "invoke", "-r", str(ROOT), *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env={**os.environ, **(env or {})},
-    )
-
-
-@pytest.mark.parametrize(
-    ("args", "code", "words"),
-    [
-        (("build", "--arch", "sparc"), 2, "unknown ISA 'sparc'"),
-        (("build", "--recipe", "nope"), 2, "unknown recipe 'nope'"),
-        (("build", "--src", "/no/such.c"), 2, "source file not found"),
-        (("build", "--toolchain", "tcc"), 2, "unknown toolchain 'tcc'"),
-        (("build", "--runner", "vm"), 2, "unknown runner 'vm'"),
-    ],
-)
-def test_bad_input_is_one_line(args, code, words, tmp_path):
-    proc = invoke(*args, "--dist", str(tmp_path))
-    assert proc.returncode == code
-    assert proc.stderr.count("\n") == 1 and words in proc.stderr
-    assert "Traceback" not in proc.stderr + proc.stdout
-    for isa in ISA_NAMES:
-        if "ISA" in words:
-            assert isa in proc.stderr
-
-
-def test_missing_docker_is_one_line(tmp_path):
-    proc = invoke(
-        "build", "--runner", "docker", "--dist", str(tmp_path),
-        env={"DOCKER_HOST": "unix:///nonexistent/docker.sock"},
-    )  # fmt: skip
-    assert proc.returncode == 3
-    assert "docker daemon not available" in proc.stderr
-    assert "Traceback" not in proc.stderr
-
-
-def test_compiler_error_is_one_line(tmp_path):
-    broken = tmp_path / "broken.c"
-    broken.write_text("int main(void) { return undefined_thing; }\n")
-    proc = invoke("build", "--src", str(broken), "--dist", str(tmp_path / "d"))
-    assert proc.returncode == 5
-    assert "undefined_thing" in proc.stderr and "Traceback" not in proc.stderr
-    assert not any((tmp_path / "d").rglob("broken*"))
-
-
-def test_every_task_option_is_explained():
-    listing = invoke("--list")
-    for name in ("build", "toolchain.env", "doctor", "setup", "isas", "test"):
-        assert name in listing.stdout
-    help_text = invoke("build", "--help").stdout
-    for option in (
-        "--arch",
-        "--recipe",
-        "--src",
-        "--toolchain",
-        "--runner",
-        "--applets",
-        "--config",
-    ):
-        assert option in help_text
 
 
 def test_toolchain_env_exports_a_usable_compiler(tmp_path):
@@ -172,3 +120,58 @@ def test_toolchain_env_exports_a_usable_compiler(tmp_path):
     out = subprocess.run(["qemu-aarch64-static", tmp_path / "h"], capture_output=True, text=True)
     assert out.stdout == "aarch64\n"
     assert "export CROSS_COMPILE=" in proc.stdout and "aarch64-linux-musl-" in proc.stdout
+
+
+def test_configure_script_with_the_host_triple(tmp_path):
+    """README: `./configure $CONFIGURE_HOST && make` with the exported environment."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "configure").write_text(
+        "#!/bin/sh\n"
+        'case "$1" in --host=*) host=${1#--host=} ;; *) echo "no --host" >&2; exit 1 ;; esac\n'
+        '{ echo "CC = $CC"; printf \'prog: prog.c\\n\\t$(CC) $(CFLAGS) -o prog prog.c $(LDFLAGS)\\n\'; } > Makefile\n'
+        'echo "configured for $host"\n'
+    )
+    (project / "configure").chmod(0o755)
+    (project / "prog.c").write_text('#include <stdio.h>\nint main(void){puts("configured");return 0;}\n')
+    env = invoke("toolchain.env", "--arch", "armv7").stdout
+    script = env + f'\ncd {project} && ./configure $CONFIGURE_HOST && make -s\n'
+    proc = subprocess.run(["sh", "-c", script], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "configured for armv7-linux-musleabihf" in proc.stdout
+    out = subprocess.run(["qemu-arm-static", project / "prog"], capture_output=True, text=True)
+    assert out.stdout == "configured\n"
+
+
+def test_recipe_folder_given_as_a_path(tmp_path):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "yes.c").write_text('#include <stdio.h>\nint main(void){puts("y");return 0;}\n')
+    (folder / "recipe.toml").write_text(
+        'name = "yes"\nversion = "2.0"\nkind = "c"\n[build]\nsources = ["yes.c"]\n'
+        '[[verify]]\nstdout = "y\\n"\n'
+    )
+    proc = invoke("build", "--recipe", str(folder), "--arch", "x86_64", "--dist", str(tmp_path / "d"))
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "d" / "x86_64" / "yes").is_file()
+
+
+def test_a_recipe_of_an_older_checkout_is_not_needed(tmp_path):
+    """Building from another folder: recipes come from the package, not the working folder."""
+    proc = invoke("build", "--arch", "riscv64", "--dist", str(tmp_path / "d"), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert Path(tmp_path / "d" / "riscv64" / "hello").is_file()
+
+
+def test_toolchain_env_for_fish_and_json(tmp_path):
+    fish = shutil.which("fish")
+    assert fish, "fish is installed by .ci/run to check the fish format"
+    env_file = tmp_path / "env.fish"
+    proc = invoke("toolchain.env", "--arch", "riscv64", "--format", "fish", "--output", str(env_file))
+    assert proc.returncode == 0, proc.stderr
+    hello = ROOT / "recipes" / "hello" / "hello.c"
+    subprocess.run([fish, "-c", f"source {env_file}; $CC $CFLAGS -o {tmp_path}/h {hello} $LDFLAGS"], check=True)
+    out = subprocess.run(["qemu-riscv64-static", tmp_path / "h"], capture_output=True, text=True)
+    assert out.stdout == "riscv64\n"
+    as_json = json.loads(invoke("toolchain.env", "--arch", "riscv64", "--format", "json").stdout)
+    assert as_json["CC"].endswith("riscv64-linux-musl-gcc") and as_json["CONFIGURE_HOST"] == "--host=riscv64-linux-musl"

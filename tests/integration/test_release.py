@@ -13,26 +13,25 @@ from pathlib import Path
 
 import pytest
 
-from musltool.build import BuildOptions, build
+from musltool.build import build
+from musltool.builder import BuildOptions
+from musltool.busybox.rootfs import build_rootfs, check_image, make_image
+from musltool.catalog import load_recipe
 from musltool.container import remove_image
 from musltool.errors import UsageError
-from musltool.isa import ISAS
+from musltool.fetch import fetch_options
+from musltool.isa import ISAS, get_isa
 from musltool.package import package
-from musltool.recipes import load_recipe
-from musltool.rootfs import build_rootfs, check_image, make_image
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def build_all(recipe_name: str, dist: Path, **options) -> None:
-    for isa in ISAS:
-        build(load_recipe(recipe_name), isa, BuildOptions(dist=dist, **options))
+from tests.integration.conftest import ROOT, invoke
 
 
 @pytest.fixture(scope="module")
-def hello_dist(tmp_path_factory) -> Path:
+def hello_dist(shared, tmp_path_factory) -> Path:
+    """hello for all four ISAs, copied so that packaging tests can write beside it."""
+    for isa in ISAS:
+        source = shared.dist("hello", isa.name)
     dist = tmp_path_factory.mktemp("hello") / "dist"
-    build_all("hello", dist)
+    shutil.copytree(source, dist)
     return dist
 
 
@@ -52,16 +51,24 @@ def test_package_writes_tarballs_sums_and_manifest(hello_dist):
     entry = manifest["isas"]["armv7"]
     assert entry["verification"]["passed"] and entry["toolchain"]["provider"] == "zig"
     assert entry["checks"]["attribute:TAG_ABI_VFP_ARGS"]
+    report = json.loads((hello_dist / "armv7" / "hello.json").read_text())
+    assert entry["sha256"] == report["sha256"]
+    with tarfile.open(hello_dist / "hello-1.0.0-armv7.tar.gz") as tar:
+        member = tar.getmember("hello-1.0.0-armv7/hello")
+        assert member.mode == 0o755
+        data = tar.extractfile(member).read()
+    assert data == (hello_dist / "armv7" / "hello").read_bytes()
 
 
-def test_tarballs_are_written_reproducibly(hello_dist):
+def test_tarballs_are_written_reproducibly(hello_dist, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     (pkg,) = package(load_recipe("hello"), [ISAS[1]], hello_dist)
     raw = pkg.path.read_bytes()
     assert raw[4:8] == b"\0\0\0\0"  # gzip header carries no timestamp
     with tarfile.open(fileobj=io.BytesIO(gzip.decompress(raw))) as tar:
         members = tar.getmembers()
     assert [m.name for m in members] == sorted(m.name for m in members)
-    assert {(m.uid, m.gid, m.mtime) for m in members} == {(0, 0, 0)}
+    assert {(m.uid, m.gid, m.mtime) for m in members} == {(0, 0, 1700000000)}
     assert (package(load_recipe("hello"), [ISAS[1]], hello_dist)[0].path.read_bytes()) == raw
 
 
@@ -87,7 +94,7 @@ def test_unverified_builds_are_refused(hello_dist, tmp_path):
         package(load_recipe("hello"), list(ISAS), dist)
     report_path = dist / "x86_64" / "hello.json"
     report = json.loads(report_path.read_text())
-    report["verification"]["passed"] = False
+    report["verification"]["results"][0]["status"] = "failed"
     report_path.write_text(json.dumps(report))
     with pytest.raises(UsageError, match="failed verification"):
         package(load_recipe("hello"), [ISAS[0]], dist)
@@ -100,29 +107,51 @@ def test_package_task_refuses_with_one_line(hello_dist, tmp_path):
     dist = tmp_path / "dist"
     shutil.copytree(hello_dist, dist)
     (dist / "armv7" / "hello").write_bytes(b"not the verified binary")
-    proc = subprocess.run(
-        ["invoke", "-r", str(ROOT), "package", "--arch", "all", "--no-build", "--dist", str(dist)],
-        capture_output=True,
-        text=True,
-    )
+    proc = invoke("package", "--arch", "all", "--no-build", "--dist", str(dist))
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "refusing to package" in proc.stderr
 
 
+def test_package_builds_what_is_missing_and_ships_the_busybox_config(shared, tmp_path):
+    dist = tmp_path / "dist"
+    shutil.copytree(shared.dist("busybox", "riscv64", config="minimal"), dist)
+    proc = invoke("package", "--recipe", "busybox", "--arch", "riscv64", "--dist", str(dist))
+    assert proc.returncode == 0, proc.stderr
+    with tarfile.open(dist / "busybox-1.37.0-riscv64.tar.gz") as tar:
+        names = tar.getnames()
+        config = tar.extractfile("busybox-1.37.0-riscv64/busybox.config").read()
+    assert sorted(names) == [
+        "busybox-1.37.0-riscv64", "busybox-1.37.0-riscv64/busybox",
+        "busybox-1.37.0-riscv64/busybox.config",
+    ]  # fmt: skip
+    assert config == (dist / "riscv64" / "busybox.config").read_bytes()
+    missing = invoke("package", "--arch", "x86_64", "--dist", str(dist))  # hello: not built yet
+    assert missing.returncode == 0, missing.stderr
+    assert (dist / "hello-1.0.0-x86_64.tar.gz").is_file()
+    assert sha256sum_check(dist).returncode == 0
+
+
+@pytest.mark.xdist_group("busybox-images")
 @pytest.mark.parametrize("isa", ISAS, ids=lambda isa: isa.name)
-def test_rootfs_and_image(busybox_minimal_dist, isa):
+def test_rootfs_and_image(busybox_minimal_dist, isa, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1234567890")
     fs = build_rootfs(busybox_minimal_dist, isa)
     with tarfile.open(fs.path) as tar:
         members = {m.name: m for m in tar.getmembers()}
-    assert members["bin/busybox"].isfile()
+        busybox_bytes = tar.extractfile("bin/busybox").read()
+    assert busybox_bytes == (busybox_minimal_dist / isa.name / "busybox").read_bytes()
+    assert members["bin/busybox"].mode == 0o755
     assert members["bin/sh"].issym() and members["bin/sh"].linkname == "busybox"
     assert members["usr/bin/awk"].linkname == "../../bin/busybox"
     assert members["sbin/init"].linkname == "../bin/busybox"
-    assert members["tmp"].mode == 0o1777
+    assert members["tmp"].mode == 0o1777 and members["root"].mode == 0o700
+    assert {m.mtime for m in members.values()} == {1234567890}
+    assert {(m.uid, m.gid) for m in members.values()} == {(0, 0)}
     for folder in ("proc", "sys", "dev", "root"):
         assert members[folder].isdir()
-    for name in ("etc/passwd", "etc/group", "etc/hosts", "etc/inittab"):
-        assert members[name].isfile()
+    passwd = tar_text(fs.path, "etc/passwd")
+    assert passwd.startswith("root:x:0:0:root:/root:/bin/sh\n")
+    assert "::sysinit:/bin/mount -t proc proc /proc" in tar_text(fs.path, "etc/inittab")
     report = json.loads((busybox_minimal_dist / isa.name / "busybox.json").read_text())
     assert fs.applets == len(report["details"]["applets"])  # one link per applet
     assert build_rootfs(busybox_minimal_dist, isa).path.read_bytes() == fs.path.read_bytes()
@@ -133,63 +162,68 @@ def test_rootfs_and_image(busybox_minimal_dist, isa):
         lines = check_image(tag, isa)
         assert lines[0] == "ok" and int(lines[1]) > 20
         inspect = subprocess.run(
-            [
-                "docker",
-                "image",
-                "inspect",
-                "--format",
-                "{{.Os}}/{{.Architecture}}{{if .Variant}}/{{.Variant}}{{end}}",
-                tag,
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
+            ["docker", "image", "inspect", "--format",
+             "{{.Os}}/{{.Architecture}}{{if .Variant}}/{{.Variant}}{{end}}", tag],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
         assert inspect.stdout.strip() == isa.docker_platform
         echo = subprocess.run(
-            [
-                "docker",
-                "run",
-                "--rm",
-                "--pull",
-                "never",
-                "--network",
-                "none",
-                "--platform",
-                isa.docker_platform,
-                tag,
-                "-c",
-                "echo ok",
-            ],
-            capture_output=True,
-            text=True,
-        )
-        assert echo.stdout == "ok\n"
+            ["docker", "run", "--rm", "--pull", "never", "--network", "none",
+             "--platform", isa.docker_platform, tag, "-c", "uname -m"],
+            capture_output=True, text=True,
+        )  # fmt: skip
+        assert echo.stdout == f"{isa.uname_machine}\n"
     finally:
         remove_image(tag)
 
 
-def test_two_clean_builds_are_bit_identical(
-    busybox_minimal_dist, hello_dist, tmp_path, mirror_url, monkeypatch
-):
-    """A second build in another folder with another cache gives the same bytes."""
+def tar_text(path: Path, name: str) -> str:
+    with tarfile.open(path) as tar:
+        return tar.extractfile(name).read().decode()
+
+
+@pytest.mark.xdist_group("busybox-images")
+def test_rootfs_and_image_through_the_cli(busybox_minimal_dist, tmp_path):
+    dist = tmp_path / "dist"
+    shutil.copytree(busybox_minimal_dist, dist)
+    proc = invoke("rootfs", "--arch", "aarch64", "--dist", str(dist))
+    assert proc.returncode == 0, proc.stderr
+    assert (dist / "aarch64" / "busybox-rootfs-1.37.0-aarch64.tar").is_file()
+    proc = invoke("image", "--arch", "aarch64", "--dist", str(dist))
+    try:
+        assert proc.returncode == 0, proc.stderr
+        assert "musltool/busybox:1.37.0-aarch64" in proc.stdout and "sh ran ok" in proc.stdout
+    finally:
+        remove_image("musltool/busybox:1.37.0-aarch64")
+
+
+def test_warm_and_cold_builds_are_bit_identical(shared, busybox_minimal_dist, hello_dist, tmp_path, mirror_url, monkeypatch):
+    """The same sources give the same bytes: after an applet change in the shared (warm) work
+    folder, and in another folder with another, empty cache (cold)."""
+    mirrors = [mirror_url] if mirror_url else []
+    warm_dist = tmp_path / "warm" / "dist"
+    for isa in ("x86_64", "armv7"):
+        options = BuildOptions(dist=warm_dist, fetch=fetch_options(mirrors))
+        busybox = load_recipe("busybox")
+        build(busybox, get_isa(isa), BuildOptions(dist=tmp_path / "other-applets", fetch=fetch_options(mirrors),
+                                                   kind_options={"applets": ("sh", "ls", "cat")}))
+        result = build(busybox, get_isa(isa), BuildOptions(dist=warm_dist, fetch=options.fetch,
+                                                            force=True, kind_options={"config": "minimal"}))
+        assert result.binary.read_bytes() == (busybox_minimal_dist / isa / "busybox").read_bytes()
+
     other = tmp_path / "elsewhere" / "dist"
     monkeypatch.setenv("MUSLTOOL_CACHE", str(tmp_path / "other-cache"))
-    monkeypatch.setenv("MUSLTOOL_MIRRORS", mirror_url)
-    build_all("hello", other)
-    build_all("busybox", other, config="minimal")
+    for isa in ISAS:
+        cold = BuildOptions(dist=other, fetch=fetch_options(mirrors))
+        build(load_recipe("hello"), isa, cold)
+        build(load_recipe("busybox"), isa, BuildOptions(dist=other, fetch=cold.fetch, kind_options={"config": "minimal"}))
     for recipe, first in (("hello", hello_dist), ("busybox", busybox_minimal_dist)):
-        a = package(load_recipe(recipe), list(ISAS), first, out=first / f"release-{recipe}")
-        b = package(load_recipe(recipe), list(ISAS), other, out=other / f"release-{recipe}")
+        a = package(load_recipe(recipe), list(ISAS), first, out=tmp_path / f"release-a-{recipe}")
+        b = package(load_recipe(recipe), list(ISAS), other, out=tmp_path / f"release-b-{recipe}")
         assert [(p.path.name, p.sha256) for p in a] == [(p.path.name, p.sha256) for p in b]
-        assert (first / f"release-{recipe}" / "SHA256SUMS").read_bytes() == (
-            other / f"release-{recipe}" / "SHA256SUMS"
+        assert (tmp_path / f"release-a-{recipe}" / "SHA256SUMS").read_bytes() == (
+            tmp_path / f"release-b-{recipe}" / "SHA256SUMS"
         ).read_bytes()
-        for isa in ISAS:
-            binary = load_recipe(recipe).binary
-            assert (first / isa.name / binary).read_bytes() == (
-                other / isa.name / binary
-            ).read_bytes()
 
 
 def test_workflows_pass_actionlint():

@@ -126,3 +126,44 @@ def test_two_processes_share_one_download(server, tmp_path):
     assert all(p.returncode == 0 for p in procs)
     assert outputs[0] == outputs[1]
     assert server.gets[NAME] == 1
+
+
+def test_a_bad_truncating_mirror_does_not_spoil_a_good_one(server, tmp_path):
+    """B5: the bad mirror's bytes are never continued from the good mirror."""
+    with LoopbackServer() as bad:
+        bad.files[NAME] = bytes(len(PAYLOAD))  # wrong bytes, and the transfer always breaks
+        bad.always_drop_after[NAME] = 1_000_000
+        path = fetch(source(server), options(tmp_path, bad.url(), server.url()))
+    assert path.read_bytes() == PAYLOAD
+    assert server.gets[NAME] == 1 and server.ranges == []  # the good mirror sent it whole
+
+
+def test_hash_mismatch_after_a_resume_retries_that_source_from_byte_0(server, tmp_path, capsys):
+    server.drop_after[NAME] = 1_000_000
+    server.resume_files[NAME] = bytes(len(PAYLOAD))  # the resumed part is not the same file
+    path = fetch(source(server), options(tmp_path, server.url()))
+    assert path.read_bytes() == PAYLOAD
+    assert server.gets[NAME] == 3  # first try, its resume, then once more from byte 0
+    assert "downloading again from byte 0" in capsys.readouterr().err
+
+
+def test_a_stalled_source_is_skipped_and_named(server, tmp_path, capsys):
+    with LoopbackServer() as slow:
+        slow.files[NAME] = PAYLOAD
+        slow.stall_after[NAME] = 1000
+        slow.stall_seconds = 10
+        path = fetch(source(server), options(tmp_path, slow.url(), server.url(), stall_timeout=1))
+    assert path.read_bytes() == PAYLOAD
+    assert slow.gets[NAME] == 1  # not retried
+    err = capsys.readouterr().err
+    assert f"{slow.url()}/{NAME} sent nothing for 1s: trying the next source" in err
+
+
+def test_a_source_that_never_answers_is_skipped(server, tmp_path, capsys):
+    with LoopbackServer() as silent:
+        silent.files[NAME] = PAYLOAD
+        silent.delay = 10
+        path = fetch(source(server), options(tmp_path, silent.url(), server.url(), stall_timeout=1))
+    assert path.read_bytes() == PAYLOAD
+    assert silent.gets[NAME] == 1
+    assert "sent nothing for 1s" in capsys.readouterr().err

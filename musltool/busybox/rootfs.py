@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from musltool.container import Tree, image_size, load_image, tar_bytes
-from musltool.errors import VerificationError
+from musltool.container import PRODUCT_LABEL, Tree, docker, image_size, load_image, tar_bytes
+from musltool.errors import UsageError, VerificationError
 from musltool.isa import Isa
 from musltool.package import verified_report
-from musltool.runners import DockerRunner, DockerSession
+from musltool.runners import DockerRunner
 from musltool.util import atomic_write_bytes
 
 PASSWD = "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n"
@@ -35,6 +35,7 @@ class Rootfs:
     path: Path
     applets: int
     tree: Tree = field(repr=False, compare=False)
+    applet_names: tuple[str, ...] = ()
 
 
 def link_target(path: str) -> str:
@@ -79,12 +80,12 @@ def rootfs_tree(busybox: bytes, install_paths: list[str]) -> tuple[Tree, int]:
 
 def build_rootfs(dist: Path, isa: Isa) -> Rootfs:
     report = verified_report(dist, isa, "busybox")
-    version = report["details"]["busybox_version"]
+    version = report.version
     binary = (dist / isa.name / "busybox").read_bytes()
-    tree, count = rootfs_tree(binary, report["details"]["install_paths"])
+    tree, count = rootfs_tree(binary, report.details["install_paths"])
     out = dist / isa.name / f"busybox-rootfs-{version}-{isa.name}.tar"
     atomic_write_bytes(out, tar_bytes(tree))
-    return Rootfs(isa, version, out, count, tree)
+    return Rootfs(isa, version, out, count, tree, tuple(report.details["applets"]))
 
 
 def image_tag(rootfs: Rootfs) -> str:
@@ -94,17 +95,36 @@ def image_tag(rootfs: Rootfs) -> str:
 def make_image(rootfs: Rootfs) -> tuple[str, int]:
     """A local image of the root filesystem (no registry), checked by running sh in it."""
     tag = image_tag(rootfs)
+    require_image_applets(rootfs)
     DockerRunner().check_ready(rootfs.isa)
-    load_image(rootfs.tree, rootfs.isa, tag, ["/bin/sh"])
+    load_image(rootfs.tree, rootfs.isa, tag, ["/bin/sh"], {PRODUCT_LABEL: rootfs.version})
     return tag, image_size(tag)
 
 
+# What the image's own check runs (IMAGE_CHECK).
+IMAGE_CHECK_APPLETS = ("sh", "echo", "ls", "grep")
+
+
+def require_image_applets(rootfs: Rootfs) -> None:
+    missing = [a for a in IMAGE_CHECK_APPLETS if a not in rootfs.applet_names]
+    if missing:
+        raise UsageError(
+            f"an image is checked by running {', '.join(IMAGE_CHECK_APPLETS)} in it; this BusyBox "
+            f"for {rootfs.isa.name} lacks {', '.join(missing)}: build it with them (or a --config "
+            "that has them)"
+        )
+
+
 def check_image(tag: str, isa: Isa) -> list[str]:
-    """Run a shell script in the image under qemu; the lines it printed."""
-    result = DockerSession(isa, tag).run("bin/sh", ["-c", IMAGE_CHECK])
-    lines = result.stdout.split()
-    if result.exit_code != 0 or lines[:1] != ["ok"] or "etc-ok" not in lines:
+    """Run a shell script in the image under qemu (no network); the lines it printed."""
+    result = docker(
+        "run", "--rm", "--pull", "never", "--network", "none", "--platform", isa.docker_platform,
+        "--entrypoint", "/bin/sh", tag, "-c", IMAGE_CHECK,
+    )  # fmt: skip
+    lines = result.stdout.decode(errors="replace").split()
+    if result.returncode != 0 or lines[:1] != ["ok"] or "etc-ok" not in lines:
         raise VerificationError(
-            f"image {tag} did not run its shell check: {result.describe()} {result.stderr.strip()}"
+            f"image {tag} did not run its shell check: exit {result.returncode} "
+            f"{result.stderr.decode(errors='replace').strip()}"
         )
     return lines

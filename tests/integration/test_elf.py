@@ -13,8 +13,7 @@ from musltool.errors import CheckError
 from musltool.isa import ISAS, get_isa
 from musltool.toolchain import get_toolchain
 from musltool.toolchain.binutils import strip_bytes
-from musltool.toolchain.zig import zig_cache_dir
-from musltool.toolchain.zigtool import zig_executable
+from musltool.toolchain.zigexe import zig_cache_dir, zig_executable
 
 HELLO = Path(__file__).resolve().parents[2] / "recipes" / "hello" / "hello.c"
 

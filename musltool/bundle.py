@@ -1,0 +1,125 @@
+"""Firmware release bundles: per ISA, one reproducible tar.gz holding the kernel, the
+initramfs, the ext4 image, run-qemu.sh (the exact qemu command that booted them) and their
+checksums; SHA256SUMS and a manifest over the bundles, as `package` writes for binaries.
+
+Only proven firmware is bundled: images whose boot passed, with this kernel (the boot report
+in dist/<isa>/boot.json names the images' and the kernel's sha256). The boot's timings and
+transcript stay out of the bundle, so the same inputs give the same bundle bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from musltool import __version__
+from musltool.boot import qemu_command
+from musltool.container import Tree, tar_bytes
+from musltool.firmware import FirmwareImages
+from musltool.kernels import Kernel
+from musltool.package import SUMS, gzip_bytes, merged_sums
+from musltool.util import atomic_write_bytes, atomic_write_text, sha256_bytes
+
+MANIFEST = "busybox-firmware.manifest.json"
+RUN_SCRIPT = "run-qemu.sh"
+
+
+@dataclass(frozen=True)
+class Bundle:
+    images: FirmwareImages
+    kernel: Kernel
+    path: Path
+    sha256: str
+    boot: dict[str, Any]
+
+
+def bundle_name(images: FirmwareImages) -> str:
+    return f"busybox-{images.busybox.version}-{images.isa.name}-firmware"
+
+
+def run_script(images: FirmwareImages, kernel_name: str) -> str:
+    command = qemu_command(
+        images.isa, Path(kernel_name), Path(images.initramfs.name), Path(images.disk.name)
+    )
+    return (
+        "#!/bin/sh\n"
+        f"# Boots this firmware on {images.isa.name}'s oldest CPU model, as musltool's boot did.\n"
+        "# Log in as root (no password) on this console; `poweroff` ends it. Extra qemu\n"
+        "# arguments pass through (e.g. -nic user).\n"
+        'cd "$(dirname "$0")" || exit 1\n'
+        f'exec {shlex.join(command)} "$@"\n'
+    )
+
+
+def make_bundle(images: FirmwareImages, kernel: Kernel) -> tuple[str, bytes]:
+    name = bundle_name(images)
+    kernel_name = kernel.path.name
+    files = {
+        kernel_name: kernel.path.read_bytes(),
+        images.initramfs.name: images.initramfs.read_bytes(),
+        images.disk.name: images.disk.read_bytes(),
+        RUN_SCRIPT: run_script(images, kernel_name).encode(),
+    }
+    files[SUMS] = "".join(
+        f"{sha256_bytes(data)}  {n}\n" for n, data in sorted(files.items())
+    ).encode()
+    tree = Tree()
+    tree.add_dir(name)
+    for file_name, data in sorted(files.items()):
+        tree.add_file(f"{name}/{file_name}", data, 0o755 if file_name == RUN_SCRIPT else 0o644)
+    return f"{name}.tar.gz", gzip_bytes(tar_bytes(tree))
+
+
+def boot_summary(report: dict[str, Any]) -> dict[str, Any]:
+    """What a boot proved, without its timings (so the manifest is reproducible)."""
+    verification = report["verification"]
+    return {
+        "machine": report["machine"],
+        "cpu": report["cpu"],
+        "passed": verification["passed"],
+        "checks": verification["counts"],
+        "functional_applets": report["functional_applets"],
+    }
+
+
+def write_bundles(
+    proven: list[tuple[FirmwareImages, Kernel, dict[str, Any]]], dist: Path
+) -> list[Bundle]:
+    """A bundle per proven (images, kernel, boot report), then SHA256SUMS and the manifest."""
+    bundles = []
+    for images, kernel, boot in proven:
+        file_name, data = make_bundle(images, kernel)
+        atomic_write_bytes(dist / file_name, data)
+        bundles.append(Bundle(images, kernel, dist / file_name, sha256_bytes(data), boot))
+    manifest = {
+        "musltool": __version__,
+        "isas": {
+            b.images.isa.name: {
+                "bundle": b.path.name,
+                "bundle_sha256": b.sha256,
+                "busybox_version": b.images.busybox.version,
+                "busybox_sha256": b.images.busybox.sha256,
+                "kernel": {
+                    "file": b.kernel.path.name,
+                    "sha256": b.kernel.sha256,
+                    **_portable(b.kernel.source),
+                },
+                "images": b.images.sha256,
+                "boot": boot_summary(b.boot),
+            }
+            for b in bundles
+        },
+    }
+    atomic_write_text(dist / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    atomic_write_text(
+        dist / SUMS, merged_sums(dist / SUMS, {b.path.name: b.sha256 for b in bundles})
+    )
+    return bundles
+
+
+def _portable(source: dict[str, str]) -> dict[str, str]:
+    """Where the kernel came from, without this machine's paths (a --kernel file's folder)."""
+    return {k: v for k, v in source.items() if k != "file"}

@@ -1,0 +1,2 @@
+"""BusyBox as a recipe kind: its applet map, Kconfig-driven builds, verification suite and
+root filesystems."""

@@ -1,0 +1,447 @@
+"""Kind `busybox`: sources through the download layer, applets chosen through BusyBox's own
+Kconfig, fixups as recipe data, an out-of-tree build per version, ISA and toolchain that make
+reuses, and verification by the functional suite run by the built shell."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from tqdm import tqdm
+
+from musltool import settings
+from musltool.builder import Builder, Built
+from musltool.busybox.applets import (
+    AppletMap,
+    applet_map,
+    enabled_applets,
+    install_paths,
+    symbols_for_applets,
+)
+from musltool.busybox.suite import (
+    SuiteOutcome,
+    SuiteTest,
+    applet_results,
+    parse_suite,
+    run_one_by_one,
+)
+from musltool.busybox.upstream import SOURCE as UPSTREAM
+from musltool.busybox.upstream import run_testsuite, upstream_results
+from musltool.container import Tree
+from musltool.errors import BuildError, UsageError
+from musltool.fetch import FetchOptions, Source
+from musltool.isa import host_isa
+from musltool.kconfig import KconfigTree, not_held, parse_config, read_config_file, set_symbols
+from musltool.recipes import Recipe
+from musltool.report import Evidence, Status, TestResult
+from musltool.runners import Session
+from musltool.schema import Key, Table
+from musltool.sources import PATCH, Patch, missing_patch_files, patches_for, prepared_source
+from musltool.util import last_meaningful_line, sha256_file, stream_lines
+
+BUILTIN_CONFIGS = ("defconfig",)
+SUITE_FILE = "suite.sh"
+SUITE_DATA = "suite-data"  # small archives the suite unpacks
+# Folders the suite may write to where the session is isolated: users, logs, spools.
+PRIVATE_FOLDERS = ("/etc", "/var", "/run")
+SUITE_TIMEOUT = 900
+
+FIXUP = Table(
+    {
+        "reason": Key(str, required=True),
+        "versions": Key(list, items=str),
+        "isas": Key(list, items=str),
+        "compilers": Key(list, items=str),
+        "enable": Key(list, items=str),
+        "disable": Key(list, items=str),
+        "extra_cflags": Key(list, items=str),
+    }
+)
+PRESET = Table({"applets": Key(list, required=True, items=str), "fragment": Key(list, items=str)})
+
+
+@dataclass(frozen=True)
+class Fixup:
+    reason: str
+    enable: tuple[str, ...] = ()
+    disable: tuple[str, ...] = ()
+    extra_cflags: tuple[str, ...] = ()
+
+    def values(self) -> dict[str, str]:
+        return {**{s: "y" for s in self.enable}, **{s: "n" for s in self.disable}}
+
+
+def applicable_fixups(data: dict[str, Any], version: str, isa: str, compiler: str) -> list[Fixup]:
+    """The recipe's fixups whose version / ISA / compiler-family (gcc, clang) limits match."""
+    chosen = []
+    for entry in data.get("fixups", []):
+        limits = (("versions", version), ("isas", isa), ("compilers", compiler))
+        if all(value in entry.get(key, [value]) for key, value in limits):
+            chosen.append(
+                Fixup(
+                    entry["reason"],
+                    tuple(entry.get("enable", [])),
+                    tuple(entry.get("disable", [])),
+                    tuple(entry.get("extra_cflags", [])),
+                )
+            )
+    return chosen
+
+
+@dataclass(frozen=True)
+class BaseConfig:
+    """Where a build's .config starts: a make target, a user's file, or a set of applets
+    (from allnoconfig) with a fragment."""
+
+    target: str | None = None
+    text: str | None = None
+    applets: tuple[str, ...] = ()
+    fragment: tuple[str, ...] = ()
+
+    def as_input(self) -> dict[str, Any]:
+        if self.target:
+            return {"make": self.target}
+        if self.text is not None:
+            return {"file": self.text}
+        return {"applets": sorted(self.applets), "fragment": list(self.fragment)}
+
+
+def base_config(recipe: Recipe, options: Mapping[str, Any]) -> BaseConfig:
+    """The base config the options ask for, checked before any work."""
+    if options.get("applets"):
+        if options.get("config"):
+            raise UsageError("give --config or --applets, not both")
+        # Usage text, so that every applet has at least usage evidence when no test reaches it.
+        return BaseConfig(applets=tuple(options["applets"]), fragment=("CONFIG_SHOW_USAGE=y",))
+    name = options.get("config") or "defconfig"
+    if name in BUILTIN_CONFIGS:
+        return BaseConfig(target=name)
+    presets = recipe.data.get("configs", {})
+    if name in presets:
+        return BaseConfig(applets=tuple(presets[name]["applets"]), fragment=tuple(presets[name].get("fragment", [])))
+    path = Path(name)
+    if not path.is_file():
+        known = ", ".join([*BUILTIN_CONFIGS, *presets])
+        raise UsageError(f"BusyBox config {name!r} is neither a file nor one of: {known}")
+    return BaseConfig(text=read_config_file(path, "--config"))
+
+
+def source_tree(recipe: Recipe, version: str, source: Source, fetch_options: FetchOptions) -> Path:
+    """The extracted, hash-checked BusyBox source for a version, with the recipe's patches."""
+    assert recipe.folder is not None
+    patches = patches_for(recipe.data, recipe.folder, version)
+    return prepared_source("busybox", version, source, patches, fetch_options)
+
+
+def list_applets(recipe: Recipe, version: str | None, fetch_options: FetchOptions) -> list[str]:
+    if recipe.kind != BusyboxBuilder.kind:
+        raise UsageError(f"--list-applets is for BusyBox, not {recipe.name}")
+    chosen, source = recipe.version_source(version)
+    assert source is not None
+    return sorted(applet_map(source_tree(recipe, chosen, source, fetch_options)))
+
+
+def _all_text(table: dict[str, Any]) -> str | None:
+    bad = [k for k, v in table.items() if not isinstance(v, str) or not v.strip()]
+    return f"{bad[0]}: the reason must be text" if bad else None
+
+
+def _text_tables(table: dict[str, Any]) -> str | None:
+    for version, inner in table.items():
+        problem = _all_text(inner) if isinstance(inner, dict) else "must be a table"
+        if problem:
+            return f"{version}: {problem}"
+    return None
+
+
+class BusyboxBuilder(Builder):
+    kind = "busybox"
+    recipe_keys: ClassVar[dict[str, Key]] = {
+        "configs": Key(dict, values=PRESET),
+        "fixups": Key(list, items=FIXUP),
+        "patches": Key(list, items=PATCH),
+        # applet = "why no test here can exercise it": the reviewed bound on not-testable
+        "not_testable": Key(dict, check=_all_text),
+        # version -> {test name = "its cause"}: failures of the upstream testsuite understood
+        "upstream_expected_failures": Key(dict, check=_text_tables),
+    }
+    option_help: ClassVar[dict[str, str]] = {
+        "config": "BusyBox base config: defconfig, minimal, or a path to a .config",
+        "applets": "BusyBox: build exactly these applets (comma list) from allnoconfig",
+        "fragment": "BusyBox: a config fragment merged over the base config",
+        "upstream_tests": "BusyBox: also run the testsuite shipped in its source against the build",
+    }
+    verified_by_recipe_runs = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        chosen, source = self.recipe.version_source(self.options.version)
+        if source is None:
+            raise UsageError(f"{self.recipe.name} {chosen}: no [versions] entry with its source")
+        self.source = source
+        kind_options = self.options.kind_options
+        self.base = base_config(self.recipe, kind_options)
+        fragment = kind_options.get("fragment")
+        self.fragment = read_config_file(Path(fragment), "--fragment") if fragment else ""
+        self.fixups = applicable_fixups(
+            self.recipe.data, self.version, self.isa.name, self.toolchain.compiler_family
+        )
+
+    @classmethod
+    def check_recipe(cls, recipe: Recipe, source: str) -> None:
+        super().check_recipe(recipe, source)
+        if recipe.version not in recipe.versions:
+            raise UsageError(f"{source}: versions: no entry for the default version {recipe.version!r}")
+        if recipe.folder is None or not (recipe.folder / SUITE_FILE).is_file():
+            raise UsageError(f"{source}: the recipe folder has no {SUITE_FILE}")
+        missing = missing_patch_files(recipe.data, recipe.folder)
+        if missing:
+            raise UsageError(f"{source}: patches: file not found: {', '.join(missing)}")
+
+    def patches(self) -> list[Patch]:
+        assert self.recipe.folder is not None
+        return patches_for(self.recipe.data, self.recipe.folder, self.version)
+
+    def inputs(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "source_sha256": self.source.sha256,
+            "patches": [p.digest() for p in self.patches()],
+            "base": self.base.as_input(),
+            "fragment": self.fragment,
+            "upstream_tests": bool(self.options.kind_options.get("upstream_tests")),
+        }
+
+    def work_key(self) -> dict[str, Any]:
+        """One configured out-of-tree folder per version, ISA and toolchain: a new config or
+        applet set reuses it, and make rebuilds only what the change touches."""
+        return {
+            "version": self.version,
+            "source_sha256": self.source.sha256,
+            "patches": [p.digest() for p in self.patches()],
+            "isa": self.isa.name,
+            "toolchain": self.toolchain.identity(),
+        }
+
+    # -- building
+
+    def make_command(self, src: Path, out: Path, *targets: str, jobs: int = 1) -> list[str]:
+        extra = " ".join(f for fix in self.fixups for f in fix.extra_cflags)
+        prefix_maps = f"-ffile-prefix-map={src}=busybox-{self.version} -ffile-prefix-map={out}=."
+        return [
+            "make", "-C", str(src), f"O={out}", f"-j{jobs}",
+            f"ARCH={self.isa.busybox_arch}",
+            f"CROSS_COMPILE={self.toolchain.bin_dir()}/{self.toolchain.triple}-",
+            f"EXTRA_CFLAGS={extra} {prefix_maps}".strip(),
+            "HOSTCC=gcc",
+            *targets,
+        ]  # fmt: skip
+
+    def build_env(self) -> dict[str, str]:
+        env = self.toolchain.env()
+        for key in ("CFLAGS", "CXXFLAGS", "LDFLAGS"):  # Kbuild sets its own
+            env.pop(key, None)
+        epoch = str(settings.source_date_epoch())
+        env.update(
+            KCONFIG_NOTIMESTAMP="1",
+            SOURCE_DATE_EPOCH=epoch,
+            KBUILD_BUILD_TIMESTAMP="@" + epoch,
+            KBUILD_BUILD_USER="musltool",
+            KBUILD_BUILD_HOST="musltool",
+            LC_ALL="C",
+            TZ="UTC",
+        )
+        return env
+
+    def configure(self, tree: KconfigTree, applets: AppletMap) -> str:
+        """The final .config: base, fragments and fixups, resolved by oldconfig, checked."""
+        if self.base.target:
+            text = tree.from_target(self.base.target)
+        elif self.base.text is not None:
+            text = self.base.text
+        else:
+            text = tree.from_target("allnoconfig")
+            wanted = symbols_for_applets(list(self.base.applets), applets)
+            values = {s: "y" for s in wanted} | parse_config("\n".join(self.base.fragment))
+            text = set_symbols(text, values)
+        if self.fragment:
+            text = set_symbols(text, parse_config(self.fragment))
+        for fixup in self.fixups:
+            text = set_symbols(text, fixup.values())
+        final = tree.resolve(text)
+        self._check_config(parse_config(final), applets)
+        return final
+
+    def _check_config(self, config: dict[str, str], applets: AppletMap) -> None:
+        for fixup in self.fixups:
+            lost = not_held(config, fixup.values())
+            if lost:
+                raise BuildError(f"fixup did not hold: CONFIG_{lost[0]} ({fixup.reason})")
+        enabled = set(enabled_applets(config, applets))
+        lost = [a for a in self.base.applets if a not in enabled]
+        if lost:
+            raise UsageError(
+                f"BusyBox's Kconfig could not enable: {', '.join(lost)} "
+                "(their dependencies are not met in this config)"
+            )
+
+    def compile(self, workdir: Path) -> Built:
+        src = source_tree(self.recipe, self.version, self.source, self.options.fetch)
+        applets = applet_map(src)
+        out = workdir / "out"
+        out.mkdir(exist_ok=True)
+        tree = KconfigTree(
+            lambda *targets: self.make_command(src, out, *targets), out, self.build_env()
+        )
+        config = self.configure(tree, applets)
+        self._make(src, out)
+        built_applets = enabled_applets(parse_config(config), applets)
+        config_path = out / ".config"
+        return Built(
+            out / "busybox",
+            self.version,
+            companions={"busybox.config": config_path},
+            flags={
+                "EXTRA_CFLAGS": [f for fix in self.fixups for f in fix.extra_cflags],
+                "ARCH": self.isa.busybox_arch,
+            },
+            details={
+                "source_sha256": self.source.sha256,
+                "config_sha256": sha256_file(config_path),
+                "applets": built_applets,
+                "applet_count": len(built_applets),
+                "install_paths": install_paths(src, built_applets),
+                "added_by_kconfig": sorted(set(built_applets) - set(self.base.applets))
+                if self.base.applets
+                else [],
+                "fixups": [f.reason for f in self.fixups],
+                "patches": [{"file": p.path.name, "sha256": p.digest(), "reason": p.reason} for p in self.patches()],
+            },
+        )
+
+    def _make(self, src: Path, out: Path) -> None:
+        """make busybox with a progress bar counting compiled files; its log is kept."""
+        cmd = self.make_command(src, out, "busybox", jobs=os.cpu_count() or 1)
+        log_path = settings.cache_dir() / "logs" / f"busybox-{self.version}-{self.isa.name}.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        expected = sum(1 for _ in src.rglob("*.c"))
+        tail: list[str] = []
+        lines = stream_lines(cmd, env=self.build_env())
+        with (
+            log_path.open("w") as log_file,
+            tqdm(
+                total=expected,
+                desc=f"busybox {self.isa.name}",
+                unit="file",
+                disable=not sys.stderr.isatty(),
+                leave=False,
+            ) as bar,
+        ):
+            while True:
+                try:
+                    line = next(lines)
+                except StopIteration as end:
+                    code = end.value
+                    break
+                log_file.write(line)
+                tail = [*tail[-40:], line]
+                if line.lstrip().startswith("CC "):
+                    bar.update(1)
+        if code != 0 or not (out / "busybox").is_file():
+            reason = last_meaningful_line("".join(tail))
+            raise BuildError(f"BusyBox build for {self.isa.name} failed: {reason} (log: {log_path})")
+
+    # -- verification
+
+    def session_files(self, built: Built) -> Tree:
+        tree = Tree()
+        tree.add_dir("bin")
+        tree.add_file("bin/busybox", built.binary.read_bytes(), 0o755)
+        for applet in built.details["applets"]:
+            if applet != "busybox" and "/" not in applet:
+                tree.add_symlink(f"bin/{applet}", "busybox")
+        assert self.recipe.folder is not None
+        tree.add_file(SUITE_FILE, (self.recipe.folder / SUITE_FILE).read_bytes(), 0o644)
+        data = self.recipe.folder / SUITE_DATA
+        tree.add_dir(SUITE_DATA)
+        for path in sorted(data.rglob("*")):
+            name = f"{SUITE_DATA}/{path.relative_to(data)}"
+            if path.is_dir():
+                tree.add_dir(name)
+            else:
+                tree.add_file(name, path.read_bytes(), 0o644)
+        return tree
+
+    def session_private(self) -> tuple[str, ...]:
+        return PRIVATE_FOLDERS
+
+    def verify(self, session: Session, built: Built) -> list[TestResult]:
+        """`--list` against the .config, the suite in the built sh, then each applet the suite
+        could not reach run on its own, so that every applet is invoked at least once."""
+        expected: list[str] = built.details["applets"]
+        listed = session.run("bin/busybox", ["--list"])
+        listing = _list_result(sorted(listed.stdout.split()), expected, listed.describe())
+        results = [listing]
+        outcome = SuiteOutcome()
+        # `busybox --list` is the busybox applet doing its job.
+        outcome.tests.append(SuiteTest("busybox", "--list", listing.status is Status.PASSED, source="list"))
+        if self._shell_can_run_suite(session, expected):
+            env = {"MUSLTOOL_SUITE_DATA": session.path(SUITE_DATA)}
+            if session.isolated:
+                env["MUSLTOOL_ISOLATED"] = "1"
+            if self.isa != host_isa():
+                env["MUSLTOOL_EMULATED"] = "1"
+            suite = session.run(
+                "bin/busybox", ["sh", session.path(SUITE_FILE)], timeout=SUITE_TIMEOUT, env=env
+            )
+            outcome = outcome.merge(parse_suite(suite.stdout))
+            if suite.timed_out or suite.signal or not outcome.ended:
+                detail = f"{suite.describe()}: {suite.stderr[-300:]}"
+                results.append(TestResult("functional suite", Status.FAILED, detail, Evidence.NONE))
+        else:
+            reason = "this build has no shell with echo to run it: applets were run on their own"
+            results.append(TestResult("functional suite", Status.NOT_TESTABLE, reason, Evidence.NONE))
+        if self.options.kind_options.get("upstream_tests"):
+            results += self._upstream_tests(built, expected, outcome)
+        reached = outcome.reached()
+        unreached = [a for a in expected if a not in reached]
+        outcome = outcome.merge(run_one_by_one(session, unreached, self.isa))
+        return results + applet_results(outcome, expected, self.recipe.data.get("not_testable", {}))
+
+    def _upstream_tests(self, built: Built, applets: list[str], outcome: SuiteOutcome) -> list[TestResult]:
+        """BusyBox's own testsuite against this build; passes and failures it attributes to an
+        applet join that applet's evidence."""
+        src = source_tree(self.recipe, self.version, self.source, self.options.fetch)
+        config = built.companions["busybox.config"].read_text()
+        tests, tail = run_testsuite(src, built.binary, config, {})
+        expected = self.recipe.data.get("upstream_expected_failures", {}).get(self.version, {})
+        results, evidence = upstream_results(tests, expected, applets, tail)
+        for applet, name, passed in evidence:
+            outcome.tests.append(SuiteTest(applet, name, passed, source=UPSTREAM))
+        return results
+
+    @staticmethod
+    def _shell_can_run_suite(session: Session, applets: list[str]) -> bool:
+        """The suite needs sh with an echo (builtin or applet); small --applets sets may lack it."""
+        if "sh" not in applets:
+            return False
+        probe = session.run("bin/busybox", ["sh", "-c", "echo ok"])
+        return probe.stdout == "ok\n"
+
+
+def _list_result(got: list[str], expected: list[str], how: str) -> TestResult:
+    if got == expected:
+        return TestResult("busybox --list", Status.PASSED, f"{len(got)} applets, as configured")
+    missing = sorted(set(expected) - set(got))
+    extra = sorted(set(got) - set(expected))
+    return TestResult(
+        "busybox --list",
+        Status.FAILED,
+        f"{how}; missing {missing[:10]}, unexpected {extra[:10]}",
+        Evidence.NONE,
+    )
+

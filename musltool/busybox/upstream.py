@@ -1,0 +1,122 @@
+"""BusyBox's own testsuite (`testsuite/` in the same source tarball) run against a build.
+
+It runs as upstream's `make check` does: the host's shell runs `testsuite/runtest` with the
+built binary and its .config one folder up; a foreign ISA's binary runs through binfmt
+(qemu-user). Tests write into their folder and some mount or chroot as root, so the run is
+sandboxed with bubblewrap: the host read-only, a private /tmp, no network, its own PID and
+IPC namespaces. Results are PASS / FAIL / SKIPPED / UNTESTED per test; the recipe keeps a
+reviewed list of expected failures per version, each with its cause, and any other failure
+fails verification.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from musltool.errors import MissingToolError
+from musltool.report import Evidence, Status, TestResult
+from musltool.util import call, which
+
+SOURCE = "upstream testsuite"
+LINE = re.compile(r"^(PASS|FAIL|SKIPPED|UNTESTED): (.+)$", re.M)
+RUN_LIMIT = 1800  # seconds for the whole testsuite of one ISA
+# The host tools the testsuite uses besides the applets (its helper echo is built with gcc).
+HOST_PATH = "/usr/local/bin:/usr/bin:/bin"
+
+
+@dataclass(frozen=True)
+class UpstreamTest:
+    name: str
+    outcome: str  # PASS | FAIL | SKIPPED | UNTESTED
+
+
+def parse_runtest(output: str) -> list[UpstreamTest]:
+    return [UpstreamTest(name.strip(), outcome) for outcome, name in LINE.findall(output)]
+
+
+def applet_of(test_name: str, applets: list[str]) -> str | None:
+    """The applet a test is about, from its name's first word ('sed NUL in command',
+    'date-timezone', 'tar-handles-empty-include-and-exclude-lists'); None when unclear."""
+    known = set(applets)
+    words = test_name.split()
+    if not words:
+        return None
+    first = words[0]
+    if first in known:
+        return first
+    head = first.split("-", 1)[0]
+    return head if head in known else None
+
+
+def require_sandbox() -> str:
+    bwrap = which("bwrap")
+    if bwrap is None:
+        raise MissingToolError("bwrap not found: the upstream testsuite runs sandboxed; install bubblewrap (invoke setup)")
+    return bwrap
+
+
+def run_testsuite(src: Path, binary: Path, config: str, env: Mapping[str, str]) -> tuple[list[UpstreamTest], str]:
+    """Run `runtest` of the source's testsuite against `binary` in a sandbox; the results and
+    the output's tail (for a run that ended early)."""
+    bwrap = require_sandbox()
+    with tempfile.TemporaryDirectory(prefix="musltool-upstream-") as tmp:
+        work = Path(tmp)
+        shutil.copytree(src / "testsuite", work / "testsuite", symlinks=True)
+        (work / "scripts").mkdir()
+        shutil.copyfile(src / "scripts" / "echo.c", work / "scripts" / "echo.c")
+        shutil.copyfile(binary, work / "busybox")
+        (work / "busybox").chmod(0o755)
+        (work / ".config").write_text(config)
+        sandbox = [
+            bwrap, "--ro-bind", "/", "/", "--tmpfs", "/tmp", "--bind", str(work), str(work),
+            "--dev", "/dev", "--proc", "/proc", "--unshare-net", "--unshare-pid",
+            "--unshare-ipc", "--die-with-parent", "--chdir", str(work / "testsuite"),
+        ]  # fmt: skip
+        guest = {"PATH": HOST_PATH, "LC_ALL": "C", "TZ": "UTC", "HOME": "/tmp", **env}
+        done = call([*sandbox, "./runtest"], env=guest, timeout=RUN_LIMIT, merge_stderr=True)
+    output = done.stdout.decode(errors="replace")
+    return parse_runtest(output), output[-2000:]
+
+
+def upstream_results(
+    tests: list[UpstreamTest], expected: Mapping[str, str], applets: list[str], tail: str
+) -> tuple[list[TestResult], list[tuple[str, str, bool]]]:
+    """One result per test and a summary, plus (applet, test, passed) records that count as
+    evidence for the applet (expected failures are not counted either way)."""
+    results: list[TestResult] = []
+    evidence: list[tuple[str, str, bool]] = []
+    counts = {"passed": 0, "failed": 0, "expected failures": 0, "skipped": 0}
+    for test in tests:
+        name = f"upstream: {test.name}"
+        reason = expected.get(test.name)
+        applet = applet_of(test.name, applets)
+        if test.outcome == "PASS":
+            counts["passed"] += 1
+            detail = f"listed as an expected failure ({reason}), passed: the list can lose it" if reason else ""
+            results.append(TestResult(name, Status.PASSED, detail, Evidence.FUNCTIONAL, SOURCE))
+            if applet:
+                evidence.append((applet, test.name, True))
+        elif test.outcome == "FAIL" and reason:
+            counts["expected failures"] += 1
+            results.append(TestResult(name, Status.EXPECTED_FAILURE, reason, Evidence.NONE, SOURCE))
+        elif test.outcome == "FAIL":
+            counts["failed"] += 1
+            results.append(TestResult(name, Status.FAILED, "not on the reviewed list of expected failures", Evidence.NONE, SOURCE))
+            if applet:
+                evidence.append((applet, test.name, False))
+        else:
+            counts["skipped"] += 1
+            why = "skipped by the testsuite: it needs an option this configuration does not have"
+            results.append(TestResult(name, Status.NOT_TESTABLE, why, Evidence.NONE, SOURCE))
+    summary = ", ".join(f"{n} {what}" for what, n in counts.items())
+    if not tests:
+        status, summary = Status.FAILED, f"the testsuite reported nothing: {tail.strip()[-300:]}"
+    else:
+        status = Status.FAILED if counts["failed"] else Status.PASSED
+    results.insert(0, TestResult("upstream testsuite", status, summary, Evidence.FUNCTIONAL if status is Status.PASSED else Evidence.NONE, SOURCE))
+    return results, evidence

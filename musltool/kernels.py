@@ -1,0 +1,279 @@
+"""Kernels to boot images with: Debian's kernel packages, pinned in toolchains/kernels.toml.
+
+A private apt root per Debian architecture lives in musltool's cache. Its only source is the
+Debian mirror this machine's apt already uses (its URI, with the pinned suite), so nothing
+about the host's apt configuration or state changes. `apt-get download` fetches the pinned
+package version; its sha256 must equal the pin; only the kernel image is kept.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import lzma
+import re
+import shutil
+import subprocess
+import tarfile
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from elftools.elf.elffile import ELFFile
+from filelock import FileLock
+
+from musltool import settings
+from musltool.errors import DownloadError, MissingToolError, UsageError
+from musltool.isa import Isa
+from musltool.util import atomic_write_bytes, log, run, sha256_bytes, sha256_file, which
+
+MANIFEST = "kernels.toml"
+KEYRING = Path("/usr/share/keyrings/debian-archive-keyring.gpg")
+APT_SOURCES = (Path("/etc/apt/sources.list"), Path("/etc/apt/sources.list.d"))
+DEBIAN_SUITES = ("bookworm", "trixie", "forky", "bullseye", "sid", "stable", "testing", "unstable")
+
+
+@dataclass(frozen=True)
+class KernelPin:
+    isa: str
+    debian_arch: str
+    package: str
+    version: str
+    sha256: str
+    image: str  # the kernel image's path inside the package
+    suite: str
+    modules: tuple[str, ...] = ()  # loaded by the boot suite; their dependencies come too
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """A kernel image ready to boot, where it came from, and its modules folder if any
+    (lib/modules/<release>/ with uncompressed .ko files, for the image to carry)."""
+
+    path: Path
+    sha256: str
+    source: dict[str, str]
+    modules: Path | None = None
+    release: str = ""
+    module_names: tuple[str, ...] = field(default=())
+
+
+def pins() -> dict[str, KernelPin]:
+    data = tomllib.loads((settings.builtin_toolchains_dir() / MANIFEST).read_text())
+    return {
+        entry["isa"]: KernelPin(
+            isa=entry["isa"],
+            debian_arch=entry["debian_arch"],
+            package=entry["package"],
+            version=data["version"],
+            sha256=entry["sha256"],
+            image=entry["image"],
+            suite=data["suite"],
+            modules=tuple(data.get("modules", [])),
+        )
+        for entry in data["kernel"]
+    }
+
+
+def debian_uri() -> str:
+    """The URI of this machine's configured Debian archive (not its security archive)."""
+    for path in _source_files():
+        text = path.read_text(errors="replace")
+        for uri, suites in _deb822_entries(text) + _one_line_entries(text):
+            if "security" not in uri and any(s.split("-")[0] in DEBIAN_SUITES for s in suites):
+                return uri.rstrip("/")
+    raise MissingToolError("no Debian archive is configured for apt on this machine: cannot fetch a kernel")
+
+
+def _source_files() -> list[Path]:
+    single, folder = APT_SOURCES
+    found = [single] if single.is_file() else []
+    if folder.is_dir():
+        found += sorted(p for p in folder.iterdir() if p.suffix in (".sources", ".list"))
+    return found
+
+
+def _deb822_entries(text: str) -> list[tuple[str, list[str]]]:
+    entries = []
+    for stanza in re.split(r"\n\s*\n", text):
+        fields = dict(re.findall(r"^(\w[\w-]*):\s*(.*)$", stanza, re.M))
+        if fields.get("Types", "").split()[:1] == ["deb"] or "deb" in fields.get("Types", "").split():
+            for uri in fields.get("URIs", "").split():
+                entries.append((uri, fields.get("Suites", "").split()))
+    return entries
+
+
+def _one_line_entries(text: str) -> list[tuple[str, list[str]]]:
+    entries = []
+    for line in text.splitlines():
+        words = [w for w in re.sub(r"\[.*?\]", "", line).split() if w]
+        if len(words) >= 3 and words[0] == "deb":
+            entries.append((words[1], [words[2]]))
+    return entries
+
+
+class AptRoot:
+    """A private apt configuration and state for one Debian architecture, in the cache."""
+
+    def __init__(self, arch: str, suite: str) -> None:
+        self.arch = arch
+        self.suite = suite
+        self.root = settings.cache_dir() / "apt" / f"{suite}-{arch}"
+
+    def options(self) -> list[str]:
+        return [
+            "-o", f"Dir={self.root}",
+            "-o", f"Dir::State::status={self.root / 'var/lib/dpkg/status'}",
+            "-o", f"APT::Architecture={self.arch}",
+            "-o", f"APT::Architectures::={self.arch}",
+            "-o", "Debug::NoLocking=1",
+            "-o", "APT::Sandbox::User=root",
+        ]  # fmt: skip
+
+    def prepare(self) -> None:
+        for folder in ("etc/apt/sources.list.d", "etc/apt/preferences.d", "etc/apt/apt.conf.d",
+                       "var/lib/apt/lists/partial", "var/cache/apt/archives/partial", "var/lib/dpkg"):  # fmt: skip
+            (self.root / folder).mkdir(parents=True, exist_ok=True)
+        (self.root / "var/lib/dpkg/status").touch()
+        sources = (
+            f"Types: deb\nURIs: {debian_uri()}\nSuites: {self.suite}\nComponents: main\n"
+            f"Signed-By: {KEYRING}\n"
+        )
+        (self.root / "etc/apt/sources.list.d/debian.sources").write_text(sources)
+
+    def update(self) -> None:
+        self.prepare()
+        run(["apt-get", *self.options(), "update", "-qq"], error=DownloadError,
+            what=f"apt-get update for {self.suite}/{self.arch}")  # fmt: skip
+
+    def download(self, package: str, version: str, folder: Path) -> Path:
+        run(["apt-get", *self.options(), "download", f"{package}={version}"], cwd=folder,
+            error=DownloadError, what=f"apt-get download {package}={version}")  # fmt: skip
+        found = list(folder.glob(f"{package}_*.deb"))
+        if len(found) != 1:
+            raise DownloadError(f"apt-get download {package}={version} gave no single .deb")
+        return found[0]
+
+
+def kernel_dir(pin: KernelPin) -> Path:
+    return settings.cache_dir() / "kernels" / f"{pin.package}_{pin.version}"
+
+
+def fetch_kernel(isa: Isa) -> Kernel:
+    """The pinned Debian kernel image for `isa` and its chosen modules (fetched once)."""
+    pin = pins().get(isa.name)
+    if pin is None:
+        raise UsageError(f"no kernel is pinned for {isa.name} in toolchains/{MANIFEST}")
+    folder = kernel_dir(pin)
+    marker = folder / "kernel.json"
+    if not marker.is_file():
+        if settings.offline():
+            raise DownloadError(f"kernel {pin.package} is not cached and MUSLTOOL_OFFLINE is set")
+        if which("apt-get") is None or which("dpkg-deb") is None or not KEYRING.is_file():
+            raise MissingToolError("fetching Debian's kernels needs apt-get, dpkg-deb and debian-archive-keyring")
+        folder.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(folder) + ".lock"):
+            if not marker.is_file():
+                _fetch(pin, folder, marker)
+    facts = json.loads(marker.read_text())
+    image = folder / facts["image"]
+    source = {"package": pin.package, "version": pin.version, "deb_sha256": pin.sha256, "suite": pin.suite}
+    return Kernel(image, sha256_file(image), source, folder / "modules", facts["release"], tuple(facts["modules"]))
+
+
+def _fetch(pin: KernelPin, folder: Path, marker: Path) -> None:
+    apt = AptRoot(pin.debian_arch, pin.suite)
+    download = folder / "download"
+    shutil.rmtree(download, ignore_errors=True)
+    download.mkdir()
+    try:
+        log(f"fetching kernel {pin.package} {pin.version} ({pin.debian_arch}) with apt")
+        apt.update()
+        try:
+            deb = apt.download(pin.package, pin.version, download)
+        except DownloadError as exc:
+            raise DownloadError(
+                f"{pin.package}={pin.version} is not in the configured Debian source any more: "
+                f"pin a version it has in toolchains/{MANIFEST} ({exc})"
+            ) from exc
+        got = sha256_file(deb)
+        if got != pin.sha256:
+            raise DownloadError(f"{deb.name}: sha256 {got}, pinned {pin.sha256}: not used")
+        image, compressed = _unpack(deb, pin.image)
+        release, modules = _modules_with_dependencies(compressed, pin.modules)
+        shutil.rmtree(folder / "modules", ignore_errors=True)
+        for path, data in modules.items():
+            atomic_write_bytes(folder / "modules" / path, data)
+        atomic_write_bytes(folder / Path(pin.image).name, image)
+        facts = {"image": Path(pin.image).name, "release": release, "modules": sorted(modules)}
+        marker.write_text(json.dumps(facts, indent=2) + "\n")
+    finally:
+        shutil.rmtree(download, ignore_errors=True)
+
+
+MODULE_PATH = re.compile(r"^(?:\./)?(?:usr/)?lib/modules/([^/]+)/(kernel/.+\.ko)(\.xz)?$")
+
+
+def _unpack(deb: Path, image_name: str) -> tuple[bytes, dict[str, tuple[str, str, bytes, bool]]]:
+    """The kernel image, and every module as name -> (release, path, bytes, xz-compressed)."""
+    image = b""
+    modules: dict[str, tuple[str, str, bytes, bool]] = {}
+    with subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(deb)], stdout=subprocess.PIPE) as proc:
+        assert proc.stdout is not None
+        with tarfile.open(fileobj=proc.stdout, mode="r|") as tar:
+            for member in tar:
+                if not member.isfile():
+                    continue
+                name = member.name.removeprefix("./")
+                match = MODULE_PATH.match(name)
+                if name == image_name or match:
+                    handle = tar.extractfile(member)
+                    assert handle is not None
+                    data = handle.read()
+                    if name == image_name:
+                        image = data
+                    elif match:
+                        release, path, xz = match.groups()
+                        modules[Path(path).name.removesuffix(".ko")] = (release, path, data, bool(xz))
+    if not image:
+        raise DownloadError(f"{deb.name} holds no {image_name}")
+    return image, modules
+
+
+def _depends(module: bytes) -> list[str]:
+    info = ELFFile(io.BytesIO(module)).get_section_by_name(".modinfo")
+    for field_ in info.data().split(b"\0") if info else []:
+        if field_.startswith(b"depends="):
+            return [d for d in field_[8:].decode().split(",") if d]
+    return []
+
+
+def _modules_with_dependencies(
+    all_modules: dict[str, tuple[str, str, bytes, bool]], wanted: tuple[str, ...]
+) -> tuple[str, dict[str, bytes]]:
+    """release, and path under lib/modules/<release>/ -> module, for `wanted` and their deps."""
+    chosen: dict[str, bytes] = {}
+    release = ""
+    todo = list(wanted)
+    while todo:
+        name = todo.pop()
+        key = name.replace("-", "_")
+        found = all_modules.get(name) or all_modules.get(key)
+        if found is None:
+            raise DownloadError(f"the kernel package has no module {name}")
+        release, path, data, compressed = found
+        if f"{release}/{path}" in chosen:
+            continue
+        data = lzma.decompress(data) if compressed else data
+        chosen[f"{release}/{path}"] = data
+        todo += _depends(data)
+    return release, chosen
+
+
+def user_kernel(path: str) -> Kernel:
+    kernel = Path(path).expanduser()
+    if not kernel.is_file():
+        raise UsageError(f"--kernel {path}: not found")
+    data = kernel.read_bytes()
+    return Kernel(kernel.resolve(), sha256_bytes(data), {"file": str(kernel.resolve())})
+

@@ -1,0 +1,83 @@
+"""Upstream sources for recipes: fetched through the download layer (pinned hash), extracted
+safely into the cache, with the recipe's patches applied, once per (source, patches).
+
+A recipe's patches are data: `[[patches]]` with the file, the versions it applies to and the
+reason it exists. A patch that does not apply is an error, never silently skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock
+
+from musltool import settings
+from musltool.errors import BuildError
+from musltool.extract import COMPLETE_MARKER, extract, is_complete
+from musltool.fetch import FetchOptions, Source, fetch
+from musltool.schema import Key, Table
+from musltool.util import run, staging_dir
+
+PATCH = Table(
+    {
+        "file": Key(str, required=True),
+        "reason": Key(str, required=True),
+        "versions": Key(list, items=str),
+    }
+)
+
+
+@dataclass(frozen=True)
+class Patch:
+    path: Path
+    reason: str
+
+    def digest(self) -> str:
+        return hashlib.sha256(self.path.read_bytes()).hexdigest()
+
+
+def patches_for(data: dict[str, Any], folder: Path, version: str) -> list[Patch]:
+    """The recipe's patches that apply to `version`, in the order listed."""
+    return [
+        Patch(folder / entry["file"], entry["reason"])
+        for entry in data.get("patches", [])
+        if version in entry.get("versions", [version])
+    ]
+
+
+def missing_patch_files(data: dict[str, Any], folder: Path) -> list[str]:
+    return [e["file"] for e in data.get("patches", []) if not (folder / e["file"]).is_file()]
+
+
+def prepared_source(
+    name: str, version: str, source: Source, patches: list[Patch], options: FetchOptions
+) -> Path:
+    """The extracted source tree of `name` `version` with `patches` applied (cached)."""
+    archive = fetch(source, options)
+    key = hashlib.sha256("".join(p.digest() for p in patches).encode()).hexdigest()[:12]
+    base = f"{name}-{version}-{source.sha256[:12]}"
+    pristine = extract(archive, settings.cache_dir() / "src" / base, strip_top=f"{name}-{version}")
+    if not patches:
+        return pristine
+    dest = settings.cache_dir() / "src" / f"{base}-patched-{key}"
+    with FileLock(str(dest) + ".lock"):
+        if is_complete(dest):
+            return dest
+        with staging_dir(dest) as stage:
+            extract(archive, stage / "tree", strip_top=f"{name}-{version}")
+            tree = stage / "tree"
+            for patch in patches:
+                run(
+                    ["patch", "-p1", "--forward", "--batch", "--no-backup-if-mismatch", "-i", patch.path],
+                    cwd=tree,
+                    error=BuildError,
+                    what=f"applying {patch.path.name} to {name} {version}",
+                )
+            for child in tree.iterdir():
+                child.rename(stage / child.name)
+            tree.rmdir()
+            (stage / COMPLETE_MARKER).write_text(f"{archive.name} + {len(patches)} patches\n")
+    return dest

@@ -1,0 +1,373 @@
+/*
+ * musltool's toolchain driver: the program behind <triple>-gcc, -cc, -g++, -ar, -strip ...
+ *
+ * musltool builds this file once per host with `zig cc` (static, for the host ISA), copies it
+ * into a toolchain's bin folder as `musltool-driver` and links every `<triple>-<tool>` name to
+ * it. On each call it reads `musltool-driver.conf` beside itself, then execs the real tool:
+ * no interpreter starts, so a compile costs what the compiler costs.
+ *
+ * The configuration, one record a line, fields separated by tabs:
+ *   set      NAME VALUE            environment for the real tool (zig's cache folders)
+ *   drop     FLAG                  a driver flag removed from compiler calls (zig cc rejects it)
+ *   drop-ld  OPTION COUNT          a linker option removed with the COUNT values that follow it,
+ *                                  from -Wl,a,b lists and -Xlinker pairs alike
+ *   static   1                     links are made static (-shared links are passed through)
+ *   tool     NAME compiler|plain ARGV...   the command behind `<triple>-NAME`
+ *   refuse   NAME MESSAGE          `<triple>-NAME` prints MESSAGE and exits 1
+ *
+ * For compiler tools, @file response files are read (GCC's quoting rules), dropped flags are
+ * removed with argument order kept, and -static is added to links. MUSLTOOL_DRIVER_PRINT=1
+ * prints the final command, one argument a line, instead of running it (used by the tests).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CONF_NAME "musltool-driver.conf"
+#define MAX_RESPONSE_DEPTH 16
+
+struct list {
+	char **items;
+	size_t len, cap;
+};
+
+struct dropped_linker_option {
+	char *name;
+	int values;
+};
+
+static struct list drops;
+static struct dropped_linker_option *ld_drops;
+static size_t ld_drop_count;
+static int make_static;
+
+static void die(const char *what, const char *detail)
+{
+	fprintf(stderr, "musltool-driver: %s%s%s\n", what, detail ? ": " : "", detail ? detail : "");
+	exit(127);
+}
+
+static void *grow(void *ptr, size_t size)
+{
+	void *p = realloc(ptr, size);
+
+	if (!p)
+		die("out of memory", NULL);
+	return p;
+}
+
+static char *copy(const char *text, size_t len)
+{
+	char *s = grow(NULL, len + 1);
+
+	memcpy(s, text, len);
+	s[len] = '\0';
+	return s;
+}
+
+static void push(struct list *l, char *item)
+{
+	if (l->len + 2 > l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 32;
+		l->items = grow(l->items, l->cap * sizeof *l->items);
+	}
+	l->items[l->len++] = item;
+	l->items[l->len] = NULL;
+}
+
+static int contains(const struct list *l, const char *item)
+{
+	for (size_t i = 0; i < l->len; i++)
+		if (strcmp(l->items[i], item) == 0)
+			return 1;
+	return 0;
+}
+
+/* Split one line on tabs, in place. */
+static size_t split_tabs(char *line, char **fields, size_t max)
+{
+	size_t n = 0;
+
+	while (n < max) {
+		fields[n++] = line;
+		line = strchr(line, '\t');
+		if (!line)
+			break;
+		*line++ = '\0';
+	}
+	return n;
+}
+
+static char *read_file(const char *path, size_t *size)
+{
+	FILE *f = fopen(path, "rb");
+	char *data = NULL;
+	size_t len = 0, cap = 0, got;
+
+	if (!f)
+		return NULL;
+	do {
+		if (len + 4096 + 1 > cap) {
+			cap = cap ? 2 * cap : 8192;
+			data = grow(data, cap);
+		}
+		got = fread(data + len, 1, cap - len - 1, f);
+		len += got;
+	} while (got > 0);
+	fclose(f);
+	data[len] = '\0';
+	if (size)
+		*size = len;
+	return data;
+}
+
+static char *config_path(void)
+{
+	static char path[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", path, sizeof path - sizeof CONF_NAME - 1);
+	char *slash;
+
+	if (n <= 0)
+		die("cannot find myself through /proc/self/exe", strerror(errno));
+	path[n] = '\0';
+	slash = strrchr(path, '/');
+	strcpy(slash + 1, CONF_NAME);
+	return path;
+}
+
+/* Loads the configuration; returns the argv prefix of `tool`, or NULL. */
+static struct list *load_config(const char *tool, int *is_compiler)
+{
+	char *path = config_path();
+	char *text = read_file(path, NULL);
+	struct list *command = NULL;
+	char *line, *next;
+
+	if (!text)
+		die("cannot read its configuration", path);
+	for (line = text; line && *line; line = next) {
+		char *fields[64];
+		size_t n;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (*line == '#' || *line == '\0')
+			continue;
+		n = split_tabs(line, fields, 64);
+		if (strcmp(fields[0], "set") == 0 && n == 3) {
+			setenv(fields[1], fields[2], 1);
+		} else if (strcmp(fields[0], "drop") == 0 && n == 2) {
+			push(&drops, fields[1]);
+		} else if (strcmp(fields[0], "drop-ld") == 0 && n == 3) {
+			ld_drops = grow(ld_drops, (ld_drop_count + 1) * sizeof *ld_drops);
+			ld_drops[ld_drop_count].name = fields[1];
+			ld_drops[ld_drop_count++].values = atoi(fields[2]);
+		} else if (strcmp(fields[0], "static") == 0 && n == 2) {
+			make_static = strcmp(fields[1], "1") == 0;
+		} else if (strcmp(fields[0], "refuse") == 0 && n == 3 && strcmp(fields[1], tool) == 0) {
+			fprintf(stderr, "%s\n", fields[2]);
+			exit(1);
+		} else if (strcmp(fields[0], "tool") == 0 && n >= 4 && strcmp(fields[1], tool) == 0) {
+			command = grow(NULL, sizeof *command);
+			*command = (struct list){ 0 };
+			*is_compiler = strcmp(fields[2], "compiler") == 0;
+			for (size_t i = 3; i < n; i++)
+				push(command, fields[i]);
+		}
+	}
+	return command;
+}
+
+/* GCC's response-file syntax: whitespace separates; quotes group; backslash escapes. */
+static void parse_response(const char *text, struct list *out)
+{
+	const char *p = text;
+
+	for (;;) {
+		char *word;
+		size_t len = 0, cap = 64;
+		char quote = 0;
+
+		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\f' || *p == '\v')
+			p++;
+		if (!*p)
+			return;
+		word = grow(NULL, cap);
+		for (; *p; p++) {
+			char c = *p;
+
+			if (!quote && (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'))
+				break;
+			if (c == '\\' && p[1]) {
+				c = *++p;
+			} else if (quote && c == quote) {
+				quote = 0;
+				continue;
+			} else if (!quote && (c == '\'' || c == '"')) {
+				quote = c;
+				continue;
+			}
+			if (len + 2 > cap)
+				word = grow(word, cap *= 2);
+			word[len++] = c;
+		}
+		word[len] = '\0';
+		push(out, word);
+	}
+}
+
+/* Arguments with @file response files replaced by what they hold (a missing file stays). */
+static void expand_responses(char **args, size_t count, struct list *out, int depth)
+{
+	for (size_t i = 0; i < count; i++) {
+		char *text;
+		struct list inner = { 0 };
+
+		if (args[i][0] != '@' || depth >= MAX_RESPONSE_DEPTH) {
+			push(out, args[i]);
+			continue;
+		}
+		text = read_file(args[i] + 1, NULL);
+		if (!text) {
+			push(out, args[i]);
+			continue;
+		}
+		parse_response(text, &inner);
+		expand_responses(inner.items, inner.len, out, depth + 1);
+	}
+}
+
+static int linker_option_values(const char *option)
+{
+	size_t name_len = strcspn(option, "=");
+
+	for (size_t i = 0; i < ld_drop_count; i++)
+		if (strlen(ld_drops[i].name) == name_len && strncmp(ld_drops[i].name, option, name_len) == 0)
+			return option[name_len] == '=' ? 0 : ld_drops[i].values;
+	return -1;
+}
+
+/*
+ * Whether one linker option (from -Wl, or -Xlinker) is kept. `pending` counts the values
+ * of a dropped option still to come; they are dropped too, in whichever form they arrive.
+ */
+static int keep_linker_option(const char *option, int *pending)
+{
+	int values;
+
+	if (*pending > 0) {
+		(*pending)--;
+		return 0;
+	}
+	values = linker_option_values(option);
+	if (values < 0)
+		return 1;
+	*pending = values;
+	return 0;
+}
+
+static char *filter_wl(const char *arg, int *pending)
+{
+	char *options = copy(arg + 4, strlen(arg + 4));
+	char *kept = grow(NULL, strlen(arg) + 1);
+	size_t len = 0;
+
+	strcpy(kept, "-Wl");
+	len = 3;
+	for (char *option = strtok(options, ","); option; option = strtok(NULL, ",")) {
+		if (!keep_linker_option(option, pending))
+			continue;
+		kept[len++] = ',';
+		strcpy(kept + len, option);
+		len += strlen(option);
+	}
+	free(options);
+	return len > 3 ? kept : NULL;
+}
+
+static int stops_before_linking(const char *arg)
+{
+	static const char *const flags[] = { "-c", "-S", "-E", "-M", "-MM", "-shared", "--version",
+					     NULL };
+
+	for (size_t i = 0; flags[i]; i++)
+		if (strcmp(arg, flags[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static void compiler_arguments(char **argv, int argc, struct list *command)
+{
+	struct list args = { 0 };
+	int pending = 0, links = 1;
+
+	expand_responses(argv, (size_t)argc, &args, 0);
+	for (size_t i = 0; i < args.len; i++)
+		if (stops_before_linking(args.items[i]))
+			links = 0;
+	if (make_static && links)
+		push(command, "-static");
+	for (size_t i = 0; i < args.len; i++) {
+		char *arg = args.items[i];
+
+		if (contains(&drops, arg))
+			continue;
+		if (strncmp(arg, "-Wl,", 4) == 0) {
+			char *kept = filter_wl(arg, &pending);
+
+			if (kept)
+				push(command, kept);
+			continue;
+		}
+		if (strcmp(arg, "-Xlinker") == 0 && i + 1 < args.len) {
+			char *option = args.items[++i];
+
+			if (keep_linker_option(option, &pending)) {
+				push(command, arg);
+				push(command, option);
+			}
+			continue;
+		}
+		push(command, arg);
+	}
+}
+
+static const char *tool_name(const char *argv0)
+{
+	const char *base = strrchr(argv0, '/');
+	const char *dash;
+
+	base = base ? base + 1 : argv0;
+	dash = strrchr(base, '-');
+	return dash ? dash + 1 : base;
+}
+
+int main(int argc, char **argv)
+{
+	const char *tool = tool_name(argv[0]);
+	int is_compiler = 0;
+	struct list *command = load_config(tool, &is_compiler);
+	const char *print = getenv("MUSLTOOL_DRIVER_PRINT");
+
+	if (!command)
+		die("no tool configured for this name", tool);
+	if (is_compiler) {
+		compiler_arguments(argv + 1, argc - 1, command);
+	} else {
+		for (int i = 1; i < argc; i++)
+			push(command, argv[i]);
+	}
+	if (print && strcmp(print, "1") == 0) {
+		for (size_t i = 0; i < command->len; i++)
+			printf("%s\n", command->items[i]);
+		return 0;
+	}
+	execv(command->items[0], command->items);
+	die(command->items[0], strerror(errno));
+	return 127;
+}

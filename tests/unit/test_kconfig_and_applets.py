@@ -1,0 +1,152 @@
+"""Kconfig handling, BusyBox fixup selection, applet maps and suite parsing: pure logic."""
+
+from __future__ import annotations
+
+import pytest
+
+from musltool.busybox.applets import (
+    applet_map_from_lines,
+    enabled_applets,
+    symbols_for_applets,
+)
+from musltool.busybox.builder import applicable_fixups
+from musltool.busybox.suite import SuiteOutcome, SuiteTest, applet_result, parse_suite
+from musltool.catalog import load_recipe
+from musltool.errors import UsageError
+from musltool.kconfig import config_problem, not_held, parse_config, set_symbols
+from musltool.report import Evidence, Status
+
+CONFIG = """\
+# Automatically generated
+CONFIG_STATIC=y
+# CONFIG_TC is not set
+CONFIG_EXTRA_CFLAGS=""
+CONFIG_FEATURE_EDITING_MAX_LEN=1024
+"""
+
+# Declarations in the form BusyBox's sources use (copied shapes, not BusyBox code).
+DECLARATIONS = [
+    "IF_TEST1(APPLET_NOEXEC([,  test, BB_DIR_USR_BIN, BB_SUID_DROP, test))",
+    "IF_TEST2(APPLET_NOEXEC([[, test, BB_DIR_USR_BIN, BB_SUID_DROP, test))",
+    "IF_SH_IS_ASH(APPLET_ODDNAME(sh, ash, BB_DIR_BIN, BB_SUID_DROP, ash))",
+    "IF_SH_IS_HUSH(APPLET_ODDNAME(sh, hush, BB_DIR_BIN, BB_SUID_DROP, hush))",
+    "IF_LS(APPLET_NOEXEC(ls, ls, BB_DIR_BIN, BB_SUID_DROP, ls))",
+    "IF_DEPMOD(IF_NOT_MODPROBE_SMALL(APPLET(depmod, BB_DIR_SBIN, BB_SUID_DROP)))",
+    "IF_DEPMOD(IF_MODPROBE_SMALL(APPLET_ODDNAME(depmod, modprobe, BB_DIR_SBIN, BB_SUID_DROP, depmod)))",
+    "IF_GREP(APPLET(grep, BB_DIR_BIN, BB_SUID_DROP))",
+]
+
+
+def test_parse_config_reads_all_three_forms():
+    assert parse_config(CONFIG) == {
+        "STATIC": "y",
+        "TC": "n",
+        "EXTRA_CFLAGS": '""',
+        "FEATURE_EDITING_MAX_LEN": "1024",
+    }
+
+
+def test_set_symbols_replaces_lines_and_appends_new_ones():
+    text = set_symbols(CONFIG, {"STATIC": "n", "TC": "y", "AWK": "y"})
+    values = parse_config(text)
+    assert values["STATIC"] == "n" and values["TC"] == "y" and values["AWK"] == "y"
+    assert text.count("CONFIG_TC") == 1
+    assert "# CONFIG_STATIC is not set" in text
+
+
+def test_config_problem_names_the_first_bad_line():
+    assert config_problem(CONFIG) is None
+    assert config_problem("CONFIG_A=y\nthis is not kconfig\n") == (
+        "line 2 is not a Kconfig line: 'this is not kconfig'"
+    )
+
+
+def test_not_held_ignores_symbols_the_tree_lacks():
+    config = {"STATIC": "y", "PIE": "y"}
+    assert not_held(config, {"STATIC": "y", "PIE": "n", "SHA1_HWACCEL": "n"}) == ["PIE"]
+
+
+def test_fixups_follow_version_isa_and_compiler():
+    data = load_recipe("busybox").data
+
+    def reasons(*limits):
+        return [f.reason for f in applicable_fixups(data, *limits)]
+
+    on_arm_clang = reasons("1.37.0", "armv7", "clang")
+    on_x86_gcc = reasons("1.37.0", "x86_64", "gcc")
+    assert any("SHA1/SHA256" in r for r in on_arm_clang)
+    assert not any("SHA1/SHA256" in r for r in on_x86_gcc)
+    assert not any("SHA1/SHA256" in r for r in reasons("1.35.0", "armv7", "clang"))
+    assert any("BB_GLOBAL_CONST" in r for r in on_arm_clang)
+    assert not any("BB_GLOBAL_CONST" in r for r in on_x86_gcc)
+    assert all(any("tc does not compile" in r for r in rs) for rs in (on_arm_clang, on_x86_gcc))
+
+
+@pytest.fixture
+def applets():
+    return applet_map_from_lines(DECLARATIONS)
+
+
+def test_applet_map_comes_from_applet_declarations(applets):
+    assert applets["["] == [("TEST1",)]
+    assert applets["[["] == [("TEST2",)]
+    assert applets["sh"] == [("SH_IS_ASH",), ("SH_IS_HUSH",)]  # ash first: it is chosen
+    assert ("DEPMOD", "!MODPROBE_SMALL") in applets["depmod"]
+    assert ("DEPMOD", "MODPROBE_SMALL") in applets["depmod"]
+
+
+def test_symbols_and_enabled_applets(applets):
+    assert symbols_for_applets(["sh", "[", "ls"], applets) == ["LS", "SH_IS_ASH", "TEST1"]
+    config = {"DEPMOD": "y", "MODPROBE_SMALL": "n", "LS": "y"}
+    assert enabled_applets(config, applets) == ["depmod", "ls"]
+
+
+def test_unknown_applet_gets_closest_names(applets):
+    with pytest.raises(UsageError) as err:
+        symbols_for_applets(["sh", "gerp"], applets)
+    assert "unknown applet 'gerp' (closest: grep" in str(err.value)
+
+
+SUITE_OUTPUT = """\
+HELP|ls|ok
+HELP|vi|ok
+HELP|egrep|none
+PASS|ls mkdir touch|lists
+FAIL|awk printf|printf and regex|got 1 line
+some stray output
+SUITE-END
+"""
+REVIEWED = {"vi": "interactive: needs a terminal", "lsusb": "no USB devices here"}
+
+
+def test_suite_output_becomes_records():
+    outcome = parse_suite(SUITE_OUTPUT)
+    assert outcome.usage == {"ls": True, "vi": True, "egrep": False}
+    assert outcome.tests == [
+        SuiteTest("ls", "lists", True, ""),
+        SuiteTest("awk", "printf and regex", False, "got 1 line"),
+    ]
+    assert outcome.ended
+    assert outcome.reached() == {"ls", "vi", "awk"}
+    assert not parse_suite(SUITE_OUTPUT.replace("SUITE-END\n", "")).ended
+
+
+def test_each_applet_says_what_its_result_rests_on():
+    outcome = parse_suite(SUITE_OUTPUT)
+    ls, vi, awk, egrep, lsusb = (applet_result(a, outcome, REVIEWED) for a in ("ls", "vi", "awk", "egrep", "lsusb"))
+    assert (ls.status, ls.evidence) == (Status.PASSED, Evidence.FUNCTIONAL)
+    assert (vi.status, vi.evidence) == (Status.PASSED, Evidence.USAGE)
+    assert vi.detail == "usage text only: interactive: needs a terminal"
+    assert awk.status is Status.FAILED
+    # no usage text, no test: not-testable only with a reviewed reason, else a failure
+    assert (lsusb.status, lsusb.detail) == (Status.NOT_TESTABLE, "no USB devices here")
+    assert egrep.status is Status.FAILED and "no reviewed reason" in egrep.detail
+    assert applet_result("cp", SuiteOutcome(), {}).status is Status.FAILED
+
+
+def test_merged_outcomes_keep_the_end_mark_and_every_test():
+    suite = parse_suite(SUITE_OUTPUT)
+    one_by_one = SuiteOutcome(tests=[SuiteTest("cp", "known answer", True, source="one by one")])
+    merged = SuiteOutcome().merge(suite).merge(one_by_one)
+    assert merged.ended and len(merged.tests) == 3
+    assert applet_result("cp", merged, {}).source == "one by one"

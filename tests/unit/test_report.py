@@ -1,0 +1,126 @@
+"""Build reports: round trip, shape validation, what counts as verified and current."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from musltool.build import is_current
+from musltool.report import (
+    BuildReport,
+    Check,
+    Evidence,
+    ReportError,
+    Status,
+    TestResult,
+    Verification,
+    counts,
+    load_report,
+)
+from musltool.util import sha256_bytes
+
+
+def make_report(binary: bytes = b"\x7fELF binary", results=None, **changes) -> BuildReport:
+    if results is None:
+        results = (TestResult("runs", Status.PASSED, "exit 0"),)
+    fields = {
+        "recipe": "hello",
+        "version": "1.0.0",
+        "isa": "riscv64",
+        "triple": "riscv64-linux-musl",
+        "binary": "hello",
+        "size": len(binary),
+        "sha256": sha256_bytes(binary),
+        "toolchain": {"provider": "zig", "version": "0.17.1"},
+        "checks": (Check("machine", True, "riscv64"),),
+        "verification": Verification("qemu", tuple(results)),
+        "fingerprint": "f" * 64,
+    }
+    return BuildReport(**{**fields, **changes})
+
+
+def test_json_round_trip_is_exact():
+    report = make_report(
+        results=(
+            TestResult("a", Status.PASSED, "ok", Evidence.USAGE, "usage"),
+            TestResult("b", Status.NOT_TESTABLE, "needs root", Evidence.NONE),
+        ),
+        companions=("busybox.config",),
+        details={"applets": ["ls"]},
+    )
+    text = report.to_json()
+    assert BuildReport.from_json(text) == report
+    assert BuildReport.from_json(text).to_json() == text
+    assert json.loads(text)["verification"]["counts"] == {
+        "passed": 1,
+        "failed": 0,
+        "not-testable": 1,
+        "expected-failure": 0,
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("[]", "expected an object, found list"),
+        ('{"verification": "yes"}', "recipe is missing"),
+        ("not json", "not JSON"),
+    ],
+)
+def test_wrong_shapes_are_report_errors(text, problem, tmp_path):
+    path = tmp_path / "hello.json"
+    path.write_text(text)
+    with pytest.raises(ReportError, match=problem):
+        load_report(path)
+
+
+def test_bad_status_is_named():
+    data = json.loads(make_report().to_json())
+    data["verification"]["results"][0]["status"] = "great"
+    with pytest.raises(ReportError, match="status 'great' is not one of passed, failed, not-testable, expected-failure"):
+        BuildReport.from_json(json.dumps(data))
+
+
+def test_missing_report_is_none(tmp_path):
+    assert load_report(tmp_path / "none.json") is None
+
+
+def test_verified_needs_results_no_failure_and_passing_checks():
+    assert make_report().is_verified()
+    assert not make_report(results=()).is_verified()  # nothing run proves nothing
+    assert not make_report(results=(TestResult("x", Status.FAILED),)).is_verified()
+    assert not make_report(checks=(Check("machine", False, "sparc"),)).is_verified()
+    assert make_report(results=(TestResult("x", Status.NOT_TESTABLE, "why"),)).is_verified()
+    assert make_report(results=(TestResult("x", Status.EXPECTED_FAILURE, "why"),)).is_verified()
+
+
+def test_current_means_same_inputs_verified_and_untouched(tmp_path):
+    binary = tmp_path / "hello"
+    binary.write_bytes(b"\x7fELF binary")
+    report = make_report()
+    assert is_current(report, "f" * 64, binary)
+    assert not is_current(report, "e" * 64, binary)  # inputs changed
+    assert not is_current(None, "f" * 64, binary)
+    assert not is_current(make_report(results=()), "f" * 64, binary)
+    binary.write_bytes(b"\x7fELF changed")
+    assert not is_current(report, "f" * 64, binary)
+
+
+def test_counts_list_every_status():
+    results = [TestResult("a", Status.PASSED), TestResult("b", Status.FAILED)]
+    assert counts(results) == {"passed": 1, "failed": 1, "not-testable": 0, "expected-failure": 0}
+
+
+def test_table_shows_evidence_and_counts():
+    table = Verification(
+        "docker",
+        (
+            TestResult("applet ls", Status.PASSED, "2/2 functional tests"),
+            TestResult("applet vi", Status.PASSED, "usage text", Evidence.USAGE),
+        ),
+    ).table("aarch64")
+    first = table.splitlines()[0]
+    assert first.startswith("verification on aarch64 with docker: 2 passed, 0 failed, 0 not-testable")
+    assert "1 functional, 1 usage" in first
+    assert any(line.split()[:4] == ["applet", "vi", "passed", "usage"] for line in table.splitlines())
