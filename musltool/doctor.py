@@ -14,7 +14,8 @@ from musltool.isa import Isa, host_isa
 from musltool.toolchain.zigexe import zig_version
 from musltool.util import folder_size, log, run, which
 
-DEBIAN_PACKAGES = {"docker": "docker.io", "qemu": "qemu-user-static", "bwrap": "bubblewrap", "patch": "patch"}
+DEBIAN_PACKAGES = {"docker": "docker.io", "qemu": "qemu-user-static", "bwrap": "bubblewrap", "patch": "patch",
+                   "mke2fs": "e2fsprogs", "debugfs": "e2fsprogs"}
 DOCKERD_ARGS = ["--bridge=none", "--iptables=false", "--ip6tables=false"]
 
 
@@ -33,9 +34,12 @@ def report_lines(isas: list[Isa]) -> list[tuple[bool, str, str]]:
         containers, images = leftovers()
         found = [*(f"container {c}" for c in containers), *(f"image {i}" for i in images)]
         lines.append((not found, "leftovers", ", ".join(found) + " (invoke clean removes them)" if found else "none"))
-    for tool in ("patch", "bwrap"):
+    for tool in ("patch", "bwrap", "mke2fs", "debugfs"):
         path = which(tool)
         lines.append((path is not None, tool, path or f"not installed ({DEBIAN_PACKAGES[tool]})"))
+    for isa in isas:
+        path = which(isa.qemu_system)
+        lines.append((path is not None, isa.qemu_system, path or f"not installed ({isa.qemu_system_package})"))
     lines.append((True, "zig", zig_version()))
     cache = settings.cache_dir()
     lines.append((True, "cache", f"{cache} ({folder_size(cache) / 1e6:.1f} MB)"))
@@ -64,15 +68,16 @@ def _apt_install(packages: list[str]) -> None:
 
 
 # Host programs musltool runs, and the Debian package of each: the BusyBox recipe's patches
-# (patch) and its upstream testsuite's sandbox (bwrap).
-HOST_TOOLS = {"dockerd": "docker", "patch": "patch", "bwrap": "bwrap"}
+# (patch), its upstream testsuite's sandbox (bwrap), the firmware's ext4 image (mke2fs, debugfs).
+HOST_TOOLS = {"dockerd": "docker", "patch": "patch", "bwrap": "bwrap", "mke2fs": "mke2fs", "debugfs": "debugfs"}
 
 
 def missing_packages(isas: list[Isa]) -> list[str]:
     missing = [DEBIAN_PACKAGES[key] for tool, key in HOST_TOOLS.items() if which(tool) is None]
     if any(which(isa.qemu_binary) is None for isa in isas):
         missing.append(DEBIAN_PACKAGES["qemu"])
-    return missing
+    missing += [isa.qemu_system_package for isa in isas if which(isa.qemu_system) is None]
+    return list(dict.fromkeys(missing))
 
 
 def start_dockerd(wait_seconds: float = 60) -> str:

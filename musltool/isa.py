@@ -30,6 +30,7 @@ class Isa:
     # Booting a kernel under qemu-system: the machine, its oldest CPU model (the virt
     # machines take fewer models than qemu-user), the serial console, firmware arguments.
     qemu_system: str
+    qemu_system_package: str  # the Debian package that has it
     boot_machine: str
     boot_cpu: str
     console: str
@@ -70,6 +71,7 @@ ISAS: tuple[Isa, ...] = (
         busybox_arch="x86_64",
         qemu_cpu="qemu64",  # x86-64 baseline (SSE2), no SSE4, AVX or later
         qemu_system="qemu-system-x86_64",
+        qemu_system_package="qemu-system-x86",
         boot_machine="pc",
         boot_cpu="qemu64",
         console="ttyS0",
@@ -89,6 +91,7 @@ ISAS: tuple[Isa, ...] = (
         busybox_arch="arm64",
         qemu_cpu="cortex-a53",  # ARMv8.0-A: no LSE atomics, no SVE
         qemu_system="qemu-system-aarch64",
+        qemu_system_package="qemu-system-arm",
         boot_machine="virt",
         boot_cpu="cortex-a53",
         console="ttyAMA0",
@@ -110,6 +113,7 @@ ISAS: tuple[Isa, ...] = (
         # An ARMv7-A core with VFPv3-D16 and no NEON (as in NVIDIA's Tegra 2).
         qemu_cpu="cortex-a9,neon=off",
         qemu_system="qemu-system-arm",
+        qemu_system_package="qemu-system-arm",
         boot_machine="virt",
         # The virt machine takes no Cortex-A9: a Cortex-A7 without NEON (it has VFPv4, which
         # the ELF check's Tag_FP_arch rule keeps binaries from asking for).
@@ -139,6 +143,7 @@ ISAS: tuple[Isa, ...] = (
         # rv64gc: qemu's rv64 model also has the Zba/Zbb/Zbc/Zbs bit-manipulation extensions
         qemu_cpu="rv64,zba=false,zbb=false,zbc=false,zbs=false",
         qemu_system="qemu-system-riscv64",
+        qemu_system_package="qemu-system-misc",
         boot_machine="virt",
         boot_cpu="rv64,zba=false,zbb=false,zbc=false,zbs=false",
         console="ttyS0",

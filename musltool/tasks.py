@@ -171,7 +171,7 @@ def doctor(c, arch="all"):
 @task(
     help={
         "arch": "ISAs to register in binfmt_misc (default all)",
-        "packages": "install missing Debian packages (docker.io, qemu-user-static) with apt-get",
+        "packages": "install missing Debian packages (docker.io, qemu-user-static, qemu-system-*, e2fsprogs...) with apt-get",
         "docker": "start dockerd (no bridge, no iptables) when it is not answering",
     }
 )

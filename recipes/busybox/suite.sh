@@ -1104,8 +1104,8 @@ telnetd -F -p 2322 -l /bin/sh & p=$!; listening 2322
 EOF
 tbgiso "ntpd" "serves and queries time" "reply from 127.0.0.1" <<'EOF'
 ntpd -n -I lo >/dev/null 2>&1 & p=$!; listening 123
-ntpd -n -q -w -p 127.0.0.1 > q 2>&1 & c=$!
-tries=; until grep -q 'reply from' q || [ ${#tries} -ge 40 ]; do tries=.$tries; sleep 0.25; done; kill $c $p; grep -o 'reply from 127.0.0.1' q | head -n 1
+: > q; ntpd -n -q -w -p 127.0.0.1 > q 2>&1 & c=$!
+tries=; until grep -q 'reply from' q || [ ${#tries} -ge 40 ]; do tries=.$tries; sleep 0.25; done; kill $c $p 2>/dev/null; grep -o 'reply from 127.0.0.1' q | head -n 1
 EOF
 tbgiso "rdate inetd printf date" "reads time from a server" "yes" <<'EOF'
 printf 'time 37/tcp\n' > /etc/services; printf 'time stream tcp nowait root internal\n' > conf

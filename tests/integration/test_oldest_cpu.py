@@ -1,0 +1,103 @@
+"""Binaries that need a newer CPU than the ISA table's oldest one are caught, not shipped.
+
+Each case builds a small recipe twice: once as musltool builds it (must pass) and once with a
+`-mcpu` that lets the compiler use newer instructions (AVX2, LSE atomics, Zbb, NEON). The
+runners emulate the oldest CPU, so the newer instruction traps with SIGILL; for armv7 the ELF
+attribute checks refuse the binary before it runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from musltool.build import build
+from musltool.builder import BuildOptions
+from musltool.catalog import load_recipe
+from musltool.errors import CheckError, VerificationError
+from musltool.isa import get_isa
+
+# The value depends on argc so that the compiler cannot fold the newer instruction away.
+NEWER_CPU_CASES = {
+    "x86_64": (
+        "-mcpu=x86_64_v3",
+        # Four doubles in one vector: SSE2 pairs on the baseline, one AVX register on v3.
+        "typedef double v4d __attribute__((vector_size(32)));\n"
+        "double run(int argc) {\n"
+        "    volatile double seed = argc + 0.5;\n"
+        "    v4d a = {seed, seed, seed, seed};\n"
+        "    a = a + a;\n"
+        "    return a[0];\n"
+        "}\n",
+    ),
+    "aarch64": (
+        "-mcpu=generic+lse",
+        "#include <stdatomic.h>\n"
+        "double run(int argc) {\n"
+        "    atomic_int value = 1;\n"
+        "    atomic_fetch_add(&value, argc + 1);\n"
+        "    return atomic_load(&value);\n"
+        "}\n",
+    ),
+    "riscv64": (
+        "-mcpu=baseline_rv64+zbb",
+        "double run(int argc) { return 63 - __builtin_clzl((unsigned long)argc << 1) + 1; }\n",
+    ),
+}
+MAIN = """#include <stdio.h>
+double run(int argc);
+int main(int argc, char **argv) {
+    (void)argv;
+    printf("%g\\n", run(argc));
+    return 0;
+}
+"""
+EXPECTED = {"x86_64": "3\n", "aarch64": "3\n", "riscv64": "2\n"}
+
+
+def write_recipe(folder: Path, name: str, code: str, cflags: list[str], stdout: str) -> Path:
+    folder.mkdir(parents=True)
+    (folder / "main.c").write_text(MAIN)
+    (folder / "run.c").write_text(code)
+    flags = ", ".join(f'"{flag}"' for flag in cflags)
+    (folder / "recipe.toml").write_text(
+        f'name = "{name}"\nversion = "1"\nkind = "c"\nbinary = "{name}"\n\n'
+        f'[build]\nsources = ["main.c", "run.c"]\ncflags = [{flags}]\n\n'
+        f'[[verify]]\nname = "known answer"\nstdout = "{stdout.encode("unicode_escape").decode()}"\n'
+    )
+    return folder
+
+
+def build_folder(folder: Path, isa: str, runner: str, dist: Path):
+    return build(load_recipe(str(folder)), get_isa(isa), BuildOptions(dist=dist, runner=runner))
+
+
+@pytest.mark.parametrize("runner", ["docker", "qemu"])
+@pytest.mark.parametrize("isa_name", sorted(NEWER_CPU_CASES))
+def test_newer_instructions_trap_on_the_oldest_cpu(tmp_path, isa_name, runner):
+    cflag, code = NEWER_CPU_CASES[isa_name]
+    expected = EXPECTED[isa_name]
+    plain = write_recipe(tmp_path / "plain", "oldcpu", code, [], expected)
+    result = build_folder(plain, isa_name, runner, tmp_path / "dist-plain")
+    assert result.report.is_verified()
+
+    newer = write_recipe(tmp_path / "newer", "newcpu", code, [cflag], expected)
+    with pytest.raises(VerificationError) as err:
+        build_folder(newer, isa_name, runner, tmp_path / "dist-newer")
+    assert "SIGILL" in str(err.value)
+    assert not (tmp_path / "dist-newer" / isa_name / "newcpu").exists()
+
+
+def test_armv7_neon_is_refused_by_the_elf_checks(tmp_path):
+    code = "double run(int argc) { return argc * 1.5 + 1.5; }\n"
+    plain = write_recipe(tmp_path / "plain", "oldcpu", code, [], "3\n")
+    report = build_folder(plain, "armv7", "qemu", tmp_path / "dist-plain").report
+    assert report.is_verified()
+
+    newer = write_recipe(tmp_path / "newer", "newcpu", code, ["-mcpu=cortex_a8"], "3\n")
+    with pytest.raises(CheckError) as err:
+        build_folder(newer, "armv7", "qemu", tmp_path / "dist-newer")
+    message = str(err.value)
+    assert "TAG_FP_ARCH" in message or "TAG_ADVANCED_SIMD_ARCH" in message
+    assert not (tmp_path / "dist-newer" / "armv7" / "newcpu").exists()
