@@ -15,7 +15,7 @@ from musltool.toolchain.zigexe import zig_version
 from musltool.util import folder_size, log, run, which
 
 DEBIAN_PACKAGES = {"docker": "docker.io", "qemu": "qemu-user-static", "bwrap": "bubblewrap", "patch": "patch",
-                   "mke2fs": "e2fsprogs", "debugfs": "e2fsprogs"}
+                   "mke2fs": "e2fsprogs", "debugfs": "e2fsprogs", "cmake": "cmake"}
 DOCKERD_ARGS = ["--bridge=none", "--iptables=false", "--ip6tables=false"]
 
 
@@ -34,7 +34,7 @@ def report_lines(isas: list[Isa]) -> list[tuple[bool, str, str]]:
         containers, images = leftovers()
         found = [*(f"container {c}" for c in containers), *(f"image {i}" for i in images)]
         lines.append((not found, "leftovers", ", ".join(found) + " (invoke clean removes them)" if found else "none"))
-    for tool in ("patch", "bwrap", "mke2fs", "debugfs"):
+    for tool in ("patch", "bwrap", "mke2fs", "debugfs", "cmake"):
         path = which(tool)
         lines.append((path is not None, tool, path or f"not installed ({DEBIAN_PACKAGES[tool]})"))
     for isa in isas:
@@ -53,7 +53,7 @@ def print_report(isas: list[Isa]) -> bool:
     return all(ok for ok, _, _ in lines)
 
 
-def _apt_install(packages: list[str]) -> None:
+def apt_install(packages: list[str]) -> None:
     if os.geteuid() != 0:
         raise MissingToolError(f"run as root, or: sudo apt-get install {' '.join(packages)}")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
@@ -68,8 +68,10 @@ def _apt_install(packages: list[str]) -> None:
 
 
 # Host programs musltool runs, and the Debian package of each: the BusyBox recipe's patches
-# (patch), its upstream testsuite's sandbox (bwrap), the firmware's ext4 image (mke2fs, debugfs).
-HOST_TOOLS = {"dockerd": "docker", "patch": "patch", "bwrap": "bwrap", "mke2fs": "mke2fs", "debugfs": "debugfs"}
+# (patch), its upstream testsuite's sandbox (bwrap), the firmware's ext4 image (mke2fs, debugfs),
+# CMake projects built with `toolchain.env --format cmake` (cmake).
+HOST_TOOLS = {"dockerd": "docker", "patch": "patch", "bwrap": "bwrap", "mke2fs": "mke2fs", "debugfs": "debugfs",
+              "cmake": "cmake"}
 
 
 def missing_packages(isas: list[Isa]) -> list[str]:
@@ -106,7 +108,7 @@ def start_dockerd(wait_seconds: float = 60) -> str:
 def setup(isas: list[Isa], install_packages: bool, start_docker: bool) -> None:
     missing = missing_packages(isas)
     if missing and install_packages:
-        _apt_install(missing)
+        apt_install(missing)
     native = host_isa()
     for isa in isas:
         if isa != native:

@@ -1,13 +1,19 @@
-"""A toolchain's environment in the forms other tools read: sh, fish, JSON."""
+"""A toolchain's environment in the forms other tools read: sh, fish, JSON, a CMake toolchain
+file and a Meson cross file.
+
+The CMake and Meson files name the ISA's qemu-user (on its oldest CPU) as the emulator, so a
+project's own tests (`ctest`, `meson test`) run under emulation.
+"""
 
 from __future__ import annotations
 
 import json
 import shlex
 
+from musltool.isa import Isa
 from musltool.toolchain.base import ENV_KEYS, Toolchain
 
-FORMATS = ("sh", "fish", "json")
+FORMATS = ("sh", "fish", "json", "cmake", "meson")
 
 
 def fish_quote(value: str) -> str:
@@ -16,8 +22,81 @@ def fish_quote(value: str) -> str:
     return f"'{escaped}'"
 
 
+def emulator(isa: Isa) -> list[str]:
+    """qemu-user on the ISA's oldest CPU: what runs a test program of this ISA."""
+    return [isa.qemu_binary, "-cpu", isa.qemu_cpu]
+
+
+def cmake_quote(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$")
+    return f'"{escaped}"'
+
+
+def cmake_toolchain_file(toolchain: Toolchain, environment: dict[str, str]) -> str:
+    isa = toolchain.isa
+    settings = {
+        "CMAKE_SYSTEM_NAME": "Linux",
+        "CMAKE_SYSTEM_PROCESSOR": isa.uname_machine,
+        "CMAKE_C_COMPILER": environment["CC"],
+        "CMAKE_CXX_COMPILER": environment["CXX"],
+        "CMAKE_AR": environment["AR"],
+        "CMAKE_RANLIB": environment["RANLIB"],
+        "CMAKE_STRIP": environment["STRIP"],
+        "CMAKE_NM": environment["NM"],
+        "CMAKE_OBJCOPY": environment["OBJCOPY"],
+        "CMAKE_C_FLAGS_INIT": environment["CFLAGS"],
+        "CMAKE_CXX_FLAGS_INIT": environment["CXXFLAGS"],
+        "CMAKE_EXE_LINKER_FLAGS_INIT": environment["LDFLAGS"],  # -static
+        # only static libraries exist for the target; search nothing on the host for it
+        "CMAKE_FIND_LIBRARY_SUFFIXES": ".a",
+        "BUILD_SHARED_LIBS": "OFF",
+        "CMAKE_FIND_ROOT_PATH_MODE_PROGRAM": "NEVER",
+        "CMAKE_FIND_ROOT_PATH_MODE_LIBRARY": "ONLY",
+        "CMAKE_FIND_ROOT_PATH_MODE_INCLUDE": "ONLY",
+        "CMAKE_FIND_ROOT_PATH_MODE_PACKAGE": "ONLY",
+    }
+    lines = [f"# musltool: {toolchain.describe()} for {isa.name} (invoke toolchain.env --format cmake)"]
+    lines += [f"set({key} {cmake_quote(value)})" for key, value in settings.items()]
+    lines.append(f"set(CMAKE_CROSSCOMPILING_EMULATOR {cmake_quote(';'.join(emulator(isa)))})")
+    return "\n".join(lines) + "\n"
+
+
+def meson_cross_file(toolchain: Toolchain, environment: dict[str, str]) -> str:
+    isa = toolchain.isa
+
+    def array(values: list[str]) -> str:
+        return "[" + ", ".join(meson_quote(v) for v in values) + "]"
+
+    def words(value: str) -> list[str]:
+        return shlex.split(value)
+
+    binaries = {key: environment[var] for key, var in
+                (("c", "CC"), ("cpp", "CXX"), ("ar", "AR"), ("ranlib", "RANLIB"), ("strip", "STRIP"), ("nm", "NM"),
+                 ("objcopy", "OBJCOPY"))}  # fmt: skip
+    lines = [f"# musltool: {toolchain.describe()} for {isa.name} (invoke toolchain.env --format meson)", "[binaries]"]
+    lines += [f"{key} = {meson_quote(value)}" for key, value in binaries.items()]
+    lines.append(f"exe_wrapper = {array(emulator(isa))}")
+    lines += ["", "[built-in options]", f"c_args = {array(words(environment['CFLAGS']))}",
+              f"cpp_args = {array(words(environment['CXXFLAGS']))}",
+              f"c_link_args = {array(words(environment['LDFLAGS']))}",
+              f"cpp_link_args = {array(words(environment['LDFLAGS']))}",
+              "default_library = 'static'", "prefer_static = true"]  # fmt: skip
+    lines += ["", "[host_machine]", "system = 'linux'", f"cpu_family = '{isa.meson_cpu_family}'",
+              f"cpu = '{isa.uname_machine}'", f"endian = '{'little' if isa.little_endian else 'big'}'"]  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def meson_quote(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace("'", "\\'")
+    return f"'{escaped}'"
+
+
 def render_environment(toolchain: Toolchain, form: str) -> str:
     environment = toolchain.env(base={})
+    if form == "cmake":
+        return cmake_toolchain_file(toolchain, environment)
+    if form == "meson":
+        return meson_cross_file(toolchain, environment)
     selected = {key: environment[key] for key in ENV_KEYS}
     if form == "json":
         return json.dumps(selected, indent=2, sort_keys=True) + "\n"

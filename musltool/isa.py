@@ -24,6 +24,7 @@ class Isa:
     elf_class: int
     little_endian: bool
     busybox_arch: str  # ARCH= for BusyBox / Kbuild
+    meson_cpu_family: str  # [host_machine] cpu_family in a Meson cross file
     # The oldest CPU the ISA's binaries must run on, as qemu-user's -cpu model: verification
     # runs there, so an instruction that CPU lacks fails here and not on a customer's board.
     qemu_cpu: str
@@ -69,6 +70,7 @@ ISAS: tuple[Isa, ...] = (
         elf_class=64,
         little_endian=True,
         busybox_arch="x86_64",
+        meson_cpu_family="x86_64",
         qemu_cpu="qemu64",  # x86-64 baseline (SSE2), no SSE4, AVX or later
         qemu_system="qemu-system-x86_64",
         qemu_system_package="qemu-system-x86",
@@ -89,6 +91,7 @@ ISAS: tuple[Isa, ...] = (
         elf_class=64,
         little_endian=True,
         busybox_arch="arm64",
+        meson_cpu_family="aarch64",
         qemu_cpu="cortex-a53",  # ARMv8.0-A: no LSE atomics, no SVE
         qemu_system="qemu-system-aarch64",
         qemu_system_package="qemu-system-arm",
@@ -110,6 +113,7 @@ ISAS: tuple[Isa, ...] = (
         elf_class=32,
         little_endian=True,
         busybox_arch="arm",
+        meson_cpu_family="arm",
         # An ARMv7-A core with VFPv3-D16 and no NEON (as in NVIDIA's Tegra 2).
         qemu_cpu="cortex-a9,neon=off",
         qemu_system="qemu-system-arm",
@@ -140,6 +144,7 @@ ISAS: tuple[Isa, ...] = (
         elf_class=64,
         little_endian=True,
         busybox_arch="riscv",
+        meson_cpu_family="riscv64",
         # rv64gc: qemu's rv64 model also has the Zba/Zbb/Zbc/Zbs bit-manipulation extensions
         qemu_cpu="rv64,zba=false,zbb=false,zbc=false,zbs=false",
         qemu_system="qemu-system-riscv64",

@@ -33,9 +33,9 @@ if TYPE_CHECKING:
 ARCH_HELP = (
     "ISA: x86_64, aarch64, armv7, riscv64 (or amd64, arm64, armhf ...), a comma list, or 'all'"
 )
-TOOLCHAIN_HELP = "toolchain provider: zig (default) or a GCC distribution (invoke toolchain.list)"
+TOOLCHAIN_HELP = "toolchain provider: zig (default), a GCC archive (bootlin, muslcc) or debian-gcc (invoke toolchain.list)"
 RECIPE_HELP = (
-    "a recipe by name (hello, musl-claims, crc32, busybox; then ./recipes/<name>) or a folder "
+    "a recipe by name (hello, musl-claims, crc32, cxx-demo, busybox; then ./recipes/<name>) or a folder "
     "holding a recipe.toml; default hello"
 )
 
@@ -119,7 +119,7 @@ def build(
     help={
         "arch": ARCH_HELP,
         "toolchain": TOOLCHAIN_HELP,
-        "format": "output: sh (export lines, default), fish (set -gx lines) or json",
+        "format": "output: sh (export lines, default), fish (set -gx lines), json, cmake (a toolchain file) or meson (a cross file)",
         "output": "write to this file instead of printing",
     }
 )
@@ -217,7 +217,7 @@ def test(c, unit=False, k="", verbose=False, jobs=2):
     name="fetch",
     help={
         "arch": ARCH_HELP,
-        "toolchain": "GCC distribution to fetch (invoke toolchain.list); zig needs no fetch",
+        "toolchain": "GCC archive to fetch, or debian-gcc to install Debian's cross GCC and build musl for it (invoke toolchain.list); zig needs no fetch",
         "sha256": "the archive's sha256, for an entry without a pinned hash (one ISA)",
         "trust": "accept an unpinned archive and record its hash in the lock file",
         "quiet": "no progress bar",
@@ -225,7 +225,11 @@ def test(c, unit=False, k="", verbose=False, jobs=2):
 )
 @one_line_errors
 def fetch_toolchain(c, arch="aarch64", toolchain="bootlin", sha256="", trust=False, quiet=False):
-    """Download, verify, extract and cache a GCC musl cross toolchain per ISA (once)."""
+    """Download, verify, extract and cache a GCC musl cross toolchain per ISA (once).
+
+    For debian-gcc: install Debian's gcc-<triple> packages that are missing (as root) and build
+    musl from its pinned source into a sysroot for each ISA (once).
+    """
     from musltool.toolchain.gcc import GccToolchain, check_sha256
 
     if toolchain == "zig":
@@ -233,6 +237,11 @@ def fetch_toolchain(c, arch="aarch64", toolchain="bootlin", sha256="", trust=Fal
         return
     get_toolchain(toolchain, ISAS[0])  # validates the name with a one-line error
     chosen = resolve_isas(arch)
+    from musltool.toolchain.distro import distro_names
+
+    if toolchain in distro_names():
+        _fetch_distro_toolchain(toolchain, chosen, fetch_options(config_mirrors(c), quiet=quiet))
+        return
     if sha256:
         check_sha256(sha256)
         if len(chosen) != 1:
@@ -243,6 +252,22 @@ def fetch_toolchain(c, arch="aarch64", toolchain="bootlin", sha256="", trust=Fal
         state = "already cached" if tc.is_cached() else "fetched"
         tc.bin_dir()
         print(f"{isa.name}: {tc.describe()} {state} in {tc.root}")
+
+
+def _fetch_distro_toolchain(name: str, isas: list[Isa], options) -> None:
+    """Install the distribution's compilers that are missing, then build musl for each ISA."""
+    from musltool.doctor import apt_install
+    from musltool.toolchain.distro import DistroGccToolchain
+    from musltool.util import which
+
+    toolchains = [DistroGccToolchain(name, isa, options) for isa in isas]
+    missing = [tc.package for tc in toolchains if which(f"{tc.gnu_triple}-gcc") is None]
+    if missing:
+        apt_install(sorted(set(missing)))
+    for tc in toolchains:
+        state = "already built" if tc.is_cached() else "built"
+        tc.bin_dir()
+        print(f"{tc.isa.name}: {tc.describe()} {state} in {tc.root}")
 
 
 @task(name="list")
@@ -259,6 +284,44 @@ def list_toolchains(c):
     for row in rows:
         print("  ".join(row[col].ljust(widths[col]) for col in columns).rstrip())
     print(f"zig {zig_version()} (ziglang wheel): all ISAs, nothing to fetch")
+
+
+def _remainder(c) -> list[str]:
+    """The words after `--`, as typed (Invoke's remainder is one joined string)."""
+    if "--" in sys.argv:
+        return sys.argv[sys.argv.index("--") + 1 :]
+    return shlex.split(c.remainder)
+
+
+@task(
+    name="run",
+    iterable=["file"],
+    help={
+        "arch": "ISA of the program (default: read from the binary)",
+        "runner": "auto (docker when it answers, else qemu), docker or qemu",
+        "file": "LOCAL[:GUEST] a file put beside the program, read-only (repeatable)",
+        "timeout": "seconds before the program is stopped (default 600)",
+    },
+)
+@one_line_errors
+def run_program(c, arch="", runner="auto", file=None, timeout=600):
+    """Run a static binary under qemu on its ISA's oldest CPU: invoke run --arch riscv64 -- PROG ARGS.
+
+    The program and the --file files go into a fresh scratch container (or a temporary folder
+    with --runner qemu); its stdout and stderr are passed through and its exit code is ours.
+    """
+    from musltool.isa import get_isa
+    from musltool.runbinary import parse_file, run_binary
+
+    files = [parse_file(spec) for spec in file or []]
+    isa = get_isa(arch) if arch else None
+    result = run_binary(_remainder(c), isa, runner, files, float(timeout))
+    sys.stdout.write(result.stdout)
+    sys.stdout.flush()
+    sys.stderr.write(result.stderr)
+    if result.timed_out or result.signal:
+        print(f"musltool: {Path(_remainder(c)[0]).name} {result.describe()}", file=sys.stderr)
+    sys.exit(result.exit_code)
 
 
 @task(
@@ -449,7 +512,7 @@ toolchain_ns.add_task(env)
 toolchain_ns.add_task(fetch_toolchain)
 toolchain_ns.add_task(list_toolchains)
 
-ns = Collection(build, isas, doctor, setup, test, clean, package, rootfs, image, boot, firmware)
+ns = Collection(build, run_program, isas, doctor, setup, test, clean, package, rootfs, image, boot, firmware)
 ns.add_collection(toolchain_ns)
 # Mirrors tried before upstream, for sources and toolchains (MUSLTOOL_MIRRORS adds more): a
 # list in invoke.yaml, or one string of space-separated URLs (INVOKE_MUSLTOOL_MIRRORS).

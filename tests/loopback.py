@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from collections import Counter
@@ -15,10 +16,11 @@ class LoopbackServer:
     connection after n bytes (once); `always_drop_after[name] = n` does it every time.
     `stall_after[name] = n` sends n bytes, then nothing for `stall_seconds`.
     `resume_files[name]` is what a Range request for `name` is served from (a changed file).
-    `gets` counts requests per name; `ranges` lists the Range headers received.
+    `gets` counts requests per name; `paths` lists every request path in order; `ranges` lists
+    the Range headers received. With `tls` (an SSL server context) it serves https.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.files: dict[str, bytes] = {}
         self.drop_after: dict[str, int] = {}
         self.always_drop_after: dict[str, int] = {}
@@ -26,6 +28,7 @@ class LoopbackServer:
         self.stall_seconds = 30.0
         self.resume_files: dict[str, bytes] = {}
         self.gets: Counter[str] = Counter()
+        self.paths: list[str] = []
         self.ranges: list[str] = []
         self.delay = 0.0  # seconds before each body is sent
         server = self
@@ -39,6 +42,7 @@ class LoopbackServer:
             def do_GET(self):
                 name = self.path.rsplit("/", 1)[-1]
                 server.gets[name] += 1
+                server.paths.append(self.path)
                 data = server.files.get(name)
                 if data is None or "/missing/" in self.path:
                     self.send_response(404)
@@ -80,10 +84,13 @@ class LoopbackServer:
                 self.wfile.write(body)
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.scheme = "https" if tls else "http"
+        if tls:
+            self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     def url(self, prefix: str = "mirror") -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/{prefix}"
+        return f"{self.scheme}://127.0.0.1:{self.httpd.server_address[1]}/{prefix}"
 
     def __enter__(self) -> LoopbackServer:
         self.thread.start()

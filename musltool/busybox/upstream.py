@@ -77,7 +77,8 @@ def run_testsuite(src: Path, binary: Path, config: str, env: Mapping[str, str]) 
             "--dev", "/dev", "--proc", "/proc", "--unshare-net", "--unshare-pid",
             "--unshare-ipc", "--die-with-parent", "--chdir", str(work / "testsuite"),
         ]  # fmt: skip
-        guest = {"PATH": HOST_PATH, "LC_ALL": "C", "TZ": "UTC", "HOME": "/tmp", **env}
+        # Tests run "$SHELL -c ...": set it, whatever the caller's environment has
+        guest = {"PATH": HOST_PATH, "LC_ALL": "C", "TZ": "UTC", "HOME": "/tmp", "SHELL": "/bin/sh", **env}
         done = call([*sandbox, "./runtest"], env=guest, timeout=RUN_LIMIT, merge_stderr=True)
     output = done.stdout.decode(errors="replace")
     return parse_runtest(output), output[-2000:]

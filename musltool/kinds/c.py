@@ -1,4 +1,4 @@
-"""Kind `c`: C sources compiled and linked in one compiler call."""
+"""Kind `c`: C (or C++) sources compiled and linked in one compiler call."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from musltool.recipes import Recipe
 from musltool.schema import Key
 from musltool.toolchain.base import BASE_CFLAGS, BASE_LDFLAGS
 from musltool.util import run
+
+CXX_SUFFIXES = (".cpp", ".cc", ".cxx", ".c++", ".C")
 
 
 class CBuilder(Builder):
@@ -31,8 +33,9 @@ class CBuilder(Builder):
         output = workdir / self.recipe.binary
         flags = [BASE_CFLAGS, *self.recipe.cflags]
         folders = [src.parent for src in self.recipe.sources]
+        cxx = any(src.suffix in CXX_SUFFIXES for src in self.recipe.sources)
         cmd = [
-            self.toolchain.tool("gcc"),
+            self.toolchain.tool("g++" if cxx else "gcc"),
             *flags,
             *prefix_map_flags(workdir, *folders),
             BASE_LDFLAGS,

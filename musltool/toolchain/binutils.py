@@ -172,13 +172,48 @@ def nm_lines(data: bytes) -> list[str]:
     return sorted(lines, key=lambda line: line.split(" ")[-1])
 
 
+AR_MAGIC = b"!<arch>\n"
+AR_HEADER = 60  # bytes: name 16, dates and ids 32, size 10, end mark 2
+
+
+def ar_members(data: bytes) -> list[tuple[str, bytes]]:
+    """(name, bytes) of each object in a System V / GNU `ar` archive (what `ar rc` makes),
+    without its symbol index and long-name table."""
+    members, long_names, offset = [], b"", len(AR_MAGIC)
+    while offset + AR_HEADER <= len(data):
+        header = data[offset : offset + AR_HEADER]
+        name, size = header[:16].decode().rstrip(), int(header[48:58].decode().strip() or 0)
+        body = data[offset + AR_HEADER : offset + AR_HEADER + size]
+        offset += AR_HEADER + size + size % 2  # members start on even offsets
+        if name == "//":
+            long_names = body
+        elif name.startswith("/") and name[1:].isdigit():
+            start = int(name[1:])
+            members.append((long_names[start:].split(b"/\n", 1)[0].decode(), body))
+        elif name not in ("/", "/SYM64/"):
+            members.append((name.removesuffix("/"), body))
+    return members
+
+
 def nm_main(args: list[str]) -> int:
     files = [a for a in args if not a.startswith("-")]
+    status = 0
     for name in files:
+        data = Path(name).read_bytes()
+        if data.startswith(AR_MAGIC):
+            for member, body in ar_members(data):
+                print(f"\n{member}:")
+                if body.startswith(b"\x7fELF"):
+                    print("\n".join(nm_lines(body)))
+            continue
+        if not data.startswith(b"\x7fELF"):
+            print(f"nm: {name}: file format not recognized", file=sys.stderr)
+            status = 1
+            continue
         if len(files) > 1:
             print(f"\n{name}:")
-        print("\n".join(nm_lines(Path(name).read_bytes())))
-    return 0
+        print("\n".join(nm_lines(data)))
+    return status
 
 
 def main(argv: list[str] | None = None) -> int:

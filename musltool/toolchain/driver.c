@@ -16,8 +16,10 @@
  *   refuse   NAME MESSAGE          `<triple>-NAME` prints MESSAGE and exits 1
  *
  * For compiler tools, @file response files are read (GCC's quoting rules), dropped flags are
- * removed with argument order kept, and -static is added to links. MUSLTOOL_DRIVER_PRINT=1
- * prints the final command, one argument a line, instead of running it (used by the tests).
+ * removed with argument order kept, and -static is added to links. `-c` with several source
+ * files and no -o compiles each on its own (zig cc would compile only the first: zig issue
+ * 7547). MUSLTOOL_DRIVER_PRINT=1 prints the final command, one argument a line, instead of
+ * running it (several commands end with an empty line each; used by the tests).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -25,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define CONF_NAME "musltool-driver.conf"
@@ -337,6 +340,84 @@ static void compiler_arguments(char **argv, int argc, struct list *command)
 	}
 }
 
+static int is_source_file(const char *arg)
+{
+	static const char *const suffixes[] = { ".c", ".cc", ".cpp", ".cxx", ".c++", ".C", ".s", ".S",
+						".i", ".ii", ".m", NULL };
+	const char *dot = strrchr(arg, '.');
+
+	if (arg[0] == '-' || !dot)
+		return 0;
+	for (size_t i = 0; suffixes[i]; i++)
+		if (strcmp(dot, suffixes[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Positions of the source files in a `-c` command without -o, when there are several. */
+static size_t separate_compiles(const struct list *command, size_t *sources, size_t max)
+{
+	int compile_only = 0;
+	size_t count = 0;
+
+	for (size_t i = 1; i < command->len; i++) {
+		const char *arg = command->items[i];
+
+		if (strncmp(arg, "-o", 2) == 0)
+			return 0;
+		if (strcmp(arg, "-c") == 0)
+			compile_only = 1;
+		else if (is_source_file(arg) && count < max)
+			sources[count++] = i;
+	}
+	return compile_only && count > 1 ? count : 0;
+}
+
+/* The command with only the source at `keep` of the `count` listed sources. */
+static struct list one_source(const struct list *command, const size_t *sources, size_t count,
+			      size_t keep)
+{
+	struct list single = { 0 };
+	size_t next = 0;
+
+	for (size_t i = 0; i < command->len; i++) {
+		if (next < count && sources[next] == i) {
+			if (next++ != keep)
+				continue;
+		}
+		push(&single, command->items[i]);
+	}
+	return single;
+}
+
+static int run_each(const struct list *command, const size_t *sources, size_t count, int print)
+{
+	for (size_t k = 0; k < count; k++) {
+		struct list single = one_source(command, sources, count, k);
+		int status;
+		pid_t pid;
+
+		if (print) {
+			for (size_t i = 0; i < single.len; i++)
+				printf("%s\n", single.items[i]);
+			printf("\n");
+			continue;
+		}
+		pid = fork();
+		if (pid < 0)
+			die("fork", strerror(errno));
+		if (pid == 0) {
+			execv(single.items[0], single.items);
+			die(single.items[0], strerror(errno));
+		}
+		if (waitpid(pid, &status, 0) < 0)
+			die("waitpid", strerror(errno));
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	}
+	return 0;
+}
+
 static const char *tool_name(const char *argv0)
 {
 	const char *base = strrchr(argv0, '/');
@@ -361,6 +442,13 @@ int main(int argc, char **argv)
 	} else {
 		for (int i = 1; i < argc; i++)
 			push(command, argv[i]);
+	}
+	if (is_compiler) {
+		size_t sources[4096];
+		size_t count = separate_compiles(command, sources, sizeof sources / sizeof *sources);
+
+		if (count)
+			return run_each(command, sources, count, print && strcmp(print, "1") == 0);
 	}
 	if (print && strcmp(print, "1") == 0) {
 		for (size_t i = 0; i < command->len; i++)

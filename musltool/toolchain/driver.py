@@ -72,6 +72,11 @@ SELF_CHECK_ARGS = (
     "@{rsp}", "-o", "prog",
 )  # fmt: skip
 SELF_CHECK_RESPONSE = "'a b.c' -Wl,-Map,x.map -lm\n"
+# `-c` with two sources and no -o: one compile each (an empty line ends each printed command).
+SELF_CHECK_SEPARATE_ARGS = ("-c", "-O2", "one.c", "two.S")
+SELF_CHECK_SEPARATE_EXPECTED = (
+    "/bin/echo", "-c", "-O2", "one.c", "", "/bin/echo", "-c", "-O2", "two.S", "",
+)  # fmt: skip
 SELF_CHECK_EXPECTED = (
     "/bin/echo", "-static", "-O2", "-Wl,--gc-sections", "-Xlinker", "--whole-archive",
     "libfoo.a", "-Xlinker", "--no-whole-archive", "a b.c", "-lm", "-o", "prog",
@@ -95,19 +100,23 @@ def self_check(program: Path) -> None:
         (folder / "check-cc").symlink_to(PROGRAM)
         (folder / "args.rsp").write_text(SELF_CHECK_RESPONSE)
         args = [a.format(rsp=folder / "args.rsp") for a in SELF_CHECK_ARGS]
-        proc = subprocess.run(
-            [folder / "check-cc", *args],
-            capture_output=True,
-            text=True,
-            env={**os.environ, "MUSLTOOL_DRIVER_PRINT": "1"},
-            check=False,
-        )
-    got = tuple(proc.stdout.splitlines())
-    if proc.returncode != 0 or got != SELF_CHECK_EXPECTED:
-        raise BuildError(
-            f"musltool's toolchain driver failed its self-check: printed {got}, "
-            f"expected {SELF_CHECK_EXPECTED} ({proc.stderr.strip()})"
-        )
+        for given, expected in (
+            (args, SELF_CHECK_EXPECTED),
+            (SELF_CHECK_SEPARATE_ARGS, SELF_CHECK_SEPARATE_EXPECTED),
+        ):
+            proc = subprocess.run(
+                [folder / "check-cc", *given],
+                capture_output=True,
+                text=True,
+                env={**os.environ, "MUSLTOOL_DRIVER_PRINT": "1"},
+                check=False,
+            )
+            got = tuple(proc.stdout.splitlines())
+            if proc.returncode != 0 or got != expected:
+                raise BuildError(
+                    f"musltool's toolchain driver failed its self-check: printed {got}, "
+                    f"expected {expected} ({proc.stderr.strip()})"
+                )
 
 
 def install(bin_dir: Path, triple: str, program: Path, config: DriverConfig) -> None:

@@ -138,16 +138,10 @@ tnative() {
 
 # listening PORT: waits (up to 10 s) until a socket is bound to local port PORT, by reading
 # /proc/net with builtins; a server test starts its client only then, however slow the
-# machine. (Only `sleep` is an applet: a test that uses this needs it.)
+# machine. (Only `printf` and `sleep` are applets: a test that uses this needs them.)
 listening() {
-	hex= left=$1
-	while :; do
-		digit=$((left % 16)) left=$((left / 16))
-		case $digit in 10) digit=A ;; 11) digit=B ;; 12) digit=C ;; 13) digit=D ;; 14) digit=E ;; 15) digit=F ;; esac
-		hex=$digit$hex
-		case $left in 0) break ;; esac
-	done
-	while :; do case ${#hex} in 1 | 2 | 3) hex=0$hex ;; *) break ;; esac; done
+	# no arithmetic expansion here: it is a shell option, and the whole suite must parse without it
+	hex=$(printf '%04X' "$1")
 	tries=
 	while :; do
 		for table in /proc/net/tcp /proc/net/udp /proc/net/tcp6 /proc/net/udp6; do
@@ -551,7 +545,7 @@ t "which ls" "finds applets" "yes" <<'EOF'
 case "$(which ls)" in */ls) echo yes ;; esac
 EOF
 t "ps sleep kill grep" "lists a process it did not start" "yes" <<'EOF'
-sleep 3 & pid=$!; ps > pso; kill $pid; grep -q sleep pso && echo yes
+sleep 3 & pid=$!; started $pid sleep; ps > pso; kill $pid; grep -q sleep pso && echo yes
 EOF
 t "kill sleep" "signals a process" "143" <<'EOF'
 sleep 30 & pid=$!; kill $pid; wait $pid 2>/dev/null; echo $?
@@ -616,7 +610,7 @@ t "unix2dos printf od" "line endings" "a \r \n" <<'EOF'
 echo $(printf 'a\n' | unix2dos | od -An -c)
 EOF
 t "ed printf cat" "edits a file from a script" "hello world" <<'EOF'
-printf 'hello there\n' > f; printf ',s/there/world/\nw\nq\n' | ed -s f; cat f
+printf 'hello there\n' > f; printf ',s/there/world/\nw\nq\n' | ed f >/dev/null; cat f
 EOF
 t "ipcalc" "network and broadcast" "BROADCAST=192.168.1.255 NETWORK=192.168.1.0" <<'EOF'
 echo $(ipcalc -n -b 192.168.1.7/24)
@@ -912,20 +906,32 @@ tiso "remove-shell add-shell grep" "removes a login shell" "0" <<'EOF'
 add-shell /bin/hush; remove-shell /bin/hush; grep -c '^/bin/hush$' /etc/shells
 EOF
 # ---- logging (private /dev/log and shared memory in the session)
-tiso "syslogd logger logread grep" "logs to a file" "hello log" <<'EOF'
-syslogd -n -O "$PWD/msgs" & p=$!; sleep 0.5; logger -t tag 'hello log'; sleep 0.5; kill $p; grep -o 'hello log' msgs
+# syslogd needs a moment to bind /dev/log: a message is sent again until it arrived (at most
+# 10 s), and each syslogd is waited for after kill, so that the next test starts clean.
+tiso "syslogd logger logread grep head" "logs to a file" "hello log" <<'EOF'
+syslogd -n -O "$PWD/msgs" 2>/dev/null & p=$!
+w=; until grep -q 'hello log' msgs 2>/dev/null || [ ${#w} -ge 50 ]; do logger -t tag 'hello log'; w=.$w; sleep 0.2; done
+kill $p; wait $p 2>/dev/null; grep -o 'hello log' msgs | head -n 1
 EOF
-tiso "logger syslogd grep" "sends a message" "from logger" <<'EOF'
-syslogd -n -O "$PWD/msgs" & p=$!; sleep 0.5; logger 'from logger'; sleep 0.5; kill $p; grep -o 'from logger' msgs
+tiso "logger syslogd grep head" "sends a message" "from logger" <<'EOF'
+syslogd -n -O "$PWD/msgs" 2>/dev/null & p=$!
+w=; until grep -q 'from logger' msgs 2>/dev/null || [ ${#w} -ge 50 ]; do logger 'from logger'; w=.$w; sleep 0.2; done
+kill $p; wait $p 2>/dev/null; grep -o 'from logger' msgs | head -n 1
 EOF
-tiso "logread syslogd logger grep" "reads the shared buffer" "in the ring" <<'EOF'
-syslogd -n -C16 & p=$!; sleep 0.5; logger 'in the ring'; sleep 0.5; logread | grep -o 'in the ring'; kill $p 2>/dev/null
+tiso "logread syslogd logger grep head" "reads the shared buffer" "in the ring" <<'EOF'
+syslogd -n -C16 2>/dev/null & p=$!
+w=; until logread 2>/dev/null | grep -q 'in the ring' || [ ${#w} -ge 50 ]; do logger 'in the ring'; w=.$w; sleep 0.2; done
+logread | grep -o 'in the ring' | head -n 1; kill $p; wait $p 2>/dev/null
 EOF
 tiso "ipcs syslogd grep" "shows shared memory" "yes" <<'EOF'
-syslogd -n -C16 & p=$!; sleep 0.5; ipcs -m | grep -q 0x && echo yes; kill $p 2>/dev/null
+syslogd -n -C16 2>/dev/null & p=$!
+w=; until ipcs -m | grep -q 0x || [ ${#w} -ge 50 ]; do w=.$w; sleep 0.2; done
+ipcs -m | grep -q 0x && echo yes; kill $p; wait $p 2>/dev/null
 EOF
 tiso "ipcrm syslogd ipcs grep sed" "removes shared memory" "0" <<'EOF'
-syslogd -n -C16 & p=$!; sleep 0.5; kill $p; sleep 0.3
+syslogd -n -C16 2>/dev/null & p=$!
+w=; until ipcs -m | grep -q 0x || [ ${#w} -ge 50 ]; do w=.$w; sleep 0.2; done
+kill -9 $p; wait $p 2>/dev/null
 for id in $(ipcs -m | sed -n 's/^0x[0-9a-f]* *\([0-9]*\).*/\1/p'); do ipcrm -m "$id"; done
 ipcs -m | grep -c '^0x'
 EOF
@@ -1094,13 +1100,16 @@ EOF
 tbgiso "fakeidentd nc" "answers ident queries" "1,2 : USERID : UNIX : musl" <<'EOF'
 fakeidentd -f -b 127.0.0.1 musl & p=$!; listening 113; echo '1,2' | nc 127.0.0.1 113 | tr -d '\r'; kill $p 2>/dev/null
 EOF
-tbgiso "telnet telnetd" "runs a remote shell" "via-42" <<'EOF'
+tbgiso "telnet telnetd grep" "runs a remote shell" "via-42" <<'EOF'
 telnetd -F -p 2320 -l /bin/sh & p=$!; listening 2320
-(echo 'echo via-$((6 * 7)); exit'; sleep 1) | telnet 127.0.0.1 2320 2>/dev/null | grep -o 'via-42'; kill $p 2>/dev/null
+# telnet quits when its input ends: keep it open until the answer came (at most 10 s)
+: > out; { echo 'echo via-$((6 * 7)); exit'; w=; until grep -q via-42 out || [ ${#w} -ge 50 ]; do w=.$w; sleep 0.2; done; } \
+  | telnet 127.0.0.1 2320 > out 2>/dev/null; grep -o 'via-42' out; kill $p 2>/dev/null
 EOF
-tbgiso "telnetd telnet" "serves a remote shell" "via-43" <<'EOF'
+tbgiso "telnetd telnet grep" "serves a remote shell" "via-43" <<'EOF'
 telnetd -F -p 2322 -l /bin/sh & p=$!; listening 2322
-(echo 'echo via-$((6 * 7 + 1)); exit'; sleep 1) | telnet 127.0.0.1 2322 2>/dev/null | grep -o 'via-43'; kill $p 2>/dev/null
+: > out; { echo 'echo via-$((6 * 7 + 1)); exit'; w=; until grep -q via-43 out || [ ${#w} -ge 50 ]; do w=.$w; sleep 0.2; done; } \
+  | telnet 127.0.0.1 2322 > out 2>/dev/null; grep -o 'via-43' out; kill $p 2>/dev/null
 EOF
 tbgiso "ntpd" "serves and queries time" "reply from 127.0.0.1" <<'EOF'
 ntpd -n -I lo >/dev/null 2>&1 & p=$!; listening 123

@@ -56,6 +56,10 @@ class SharedBuilds:
 
     def dist(self, recipe: str, isa: str, runner: str = "auto", version: str | None = None,
              toolchain: str = "zig", **kind) -> Path:  # fmt: skip
+        if recipe == "busybox" and not kind:
+            # The default BusyBox build (defconfig) is made once per ISA with BusyBox's own
+            # testsuite: the test of that mode and every test needing defconfig read it.
+            kind = {"upstream_tests": True}
         parts = [recipe, runner, toolchain, version or "default"]
         parts += [f"{k}-{','.join(v) if isinstance(v, tuple) else v}" for k, v in sorted(kind.items())]
         dist = self.root / re.sub(r"[^A-Za-z0-9.,_-]+", "_", "-".join(parts))

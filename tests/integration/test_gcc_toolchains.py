@@ -191,6 +191,23 @@ def test_fetch_all_then_build_all_with_bootlin(toolchain_world, tmp_path):
     bootlin_rows = [line for line in listing.stdout.splitlines() if line.startswith("bootlin")]
     assert len(bootlin_rows) == 4 and all(" yes " in row for row in bootlin_rows)
 
+    # README: toolchain.env --toolchain <gcc> gives CC, CXX, AR, RANLIB, NM a build system can use
+    env = invoke(toolchain_world, "toolchain.env", "--arch", "aarch64", "--toolchain", "bootlin", cwd=tmp_path)
+    assert env.returncode == 0, env.stderr
+    for variable in ("CC", "CXX", "AR", "RANLIB", "NM"):
+        assert f"export {variable}=" in env.stdout, variable
+    (tmp_path / "twice.c").write_text("int twice(int x) { return 2 * x; }\n")
+    (tmp_path / "main.c").write_text(
+        '#include <stdio.h>\nint twice(int);\nint main(void){printf("%d\\n", twice(21));return 0;}\n'
+    )
+    script = env.stdout + (
+        f"\ncd {tmp_path} && $CC $CFLAGS -c twice.c && $AR rc libtwice.a twice.o && $RANLIB libtwice.a"
+        " && $NM libtwice.a | grep -q 'T twice' && $CC $CFLAGS -o answer main.c -L. -ltwice $LDFLAGS\n"
+    )
+    subprocess.run(["sh", "-c", script], check=True)
+    out = subprocess.run(["qemu-aarch64-static", tmp_path / "answer"], capture_output=True, text=True)
+    assert out.stdout == "42\n"
+
 
 def test_unpinned_archive_needs_trust_said_out_loud(toolchain_world, tmp_path):
     refused = invoke(

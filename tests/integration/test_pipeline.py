@@ -36,6 +36,14 @@ def test_recipe_builds_and_verifies(shared, isa_name, recipe_name, runner):
     assert report["size"] == binary.stat().st_size
 
 
+@pytest.mark.parametrize("isa_name", ISA_NAMES)
+def test_cxx_recipe_with_threads_and_exceptions_verifies(shared, isa_name):
+    dist = shared.dist("cxx-demo", isa_name)
+    report = json.loads((dist / isa_name / "cxx-demo.json").read_text())
+    assert report["verification"]["passed"]
+    assert report["verification"]["counts"]["passed"] == 4  # threads, exceptions, streams, exit 2
+
+
 def test_hello_prints_the_emulated_machine(shared):
     dist = shared.dist("hello", "armv7", runner="docker")
     direct = subprocess.run(

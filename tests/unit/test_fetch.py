@@ -75,12 +75,17 @@ def test_dropped_connection_resumes_with_range(server, tmp_path):
 def test_404_on_first_mirror_then_next(server, tmp_path):
     path = fetch(source(server), options(tmp_path, server.url("missing"), server.url()))
     assert path.read_bytes() == PAYLOAD
-    assert server.gets[NAME] == 2
+    assert server.paths == [f"/missing/{NAME}", f"/mirror/{NAME}"]
 
 
 def test_upstream_is_the_last_resort(server, tmp_path):
-    path = fetch(source(server), options(tmp_path, server.url("missing")))
+    path = fetch(source(server), options(tmp_path, server.url("missing"), server.url("second")))
     assert path.read_bytes() == PAYLOAD
+    # every mirror, in the order given, before upstream (the second mirror has it: no upstream)
+    assert server.paths == [f"/missing/{NAME}", f"/second/{NAME}"]
+    server.paths.clear()
+    fetch(source(server), options(tmp_path / "other", server.url("missing")))
+    assert server.paths == [f"/missing/{NAME}", f"/upstream/{NAME}"]
 
 
 def test_file_mirror(tmp_path, server):

@@ -1,0 +1,53 @@
+"""BusyBox's own testsuite: its output read into results against the reviewed expected failures."""
+
+from __future__ import annotations
+
+from musltool.busybox.upstream import applet_of, parse_runtest, upstream_results
+from musltool.report import Status
+
+OUTPUT = """\
+PASS: sed accepts blanks before command
+FAIL: sed NUL in command
+FAIL: awk gsub erroneous word start match
+SKIPPED: od -b 64-bit
+PASS: date-@-works
+UNTESTED: tar-handles-empty-include-and-exclude-lists
+"""
+EXPECTED = {"sed NUL in command": "upstream: fails the same with glibc"}
+APPLETS = ["sed", "awk", "od", "date", "tar"]
+
+
+def test_runtest_lines_become_tests():
+    tests = parse_runtest("noise\n" + OUTPUT)
+    assert [(t.name, t.outcome) for t in tests][:3] == [
+        ("sed accepts blanks before command", "PASS"),
+        ("sed NUL in command", "FAIL"),
+        ("awk gsub erroneous word start match", "FAIL"),
+    ]
+    assert len(tests) == 6
+
+
+def test_a_failure_not_on_the_list_fails_and_a_listed_one_does_not():
+    results, evidence = upstream_results(parse_runtest(OUTPUT), EXPECTED, APPLETS, "")
+    by_name = {r.name: r for r in results}
+    summary = by_name["upstream testsuite"]
+    assert summary.status is Status.FAILED
+    assert summary.detail == "2 passed, 1 failed, 1 expected failures, 2 skipped"
+    assert by_name["upstream: sed NUL in command"].status is Status.EXPECTED_FAILURE
+    assert by_name["upstream: awk gsub erroneous word start match"].status is Status.FAILED
+    assert ("awk", "awk gsub erroneous word start match", False) in evidence
+    assert ("date", "date-@-works", True) in evidence
+
+
+def test_all_understood_passes_and_nothing_reported_fails():
+    listed = {**EXPECTED, "awk gsub erroneous word start match": "musl: no REG_STARTEND"}
+    results, _ = upstream_results(parse_runtest(OUTPUT), listed, APPLETS, "")
+    assert results[0].status is Status.PASSED
+    empty, _ = upstream_results([], listed, APPLETS, "runtest: not found")
+    assert empty[0].status is Status.FAILED and "reported nothing" in empty[0].detail
+
+
+def test_applet_of_reads_the_first_word():
+    assert applet_of("sed NUL in command", APPLETS) == "sed"
+    assert applet_of("tar-handles-empty-include-and-exclude-lists", APPLETS) == "tar"
+    assert applet_of("mystery test", APPLETS) is None
