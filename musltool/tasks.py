@@ -173,12 +173,20 @@ def doctor(c, arch="all"):
         "arch": "ISAs to register in binfmt_misc (default all)",
         "packages": "install missing Debian packages (docker.io, qemu-user-static, qemu-system-*, e2fsprogs...) with apt-get",
         "docker": "start dockerd (no bridge, no iptables) when it is not answering",
+        "toolchain": "also make this toolchain ready: debian-gcc installs Debian's cross GCC and builds musl for it",
     }
 )
 @one_line_errors
-def setup(c, arch="all", packages=True, docker=True):
+def setup(c, arch="all", packages=True, docker=True, toolchain=""):
     """Install and register what is missing (Debian packages, binfmt with the F flag, dockerd)."""
-    doctor_mod.setup(resolve_isas(arch), install_packages=packages, start_docker=docker)
+    from musltool.toolchain.distro import distro_names
+
+    isas = resolve_isas(arch)
+    if toolchain and toolchain not in distro_names():
+        get_toolchain(toolchain, isas[0])  # an unknown name is one line; zig and archives need nothing here
+    doctor_mod.setup(isas, install_packages=packages, start_docker=docker)
+    if toolchain in distro_names():
+        _fetch_distro_toolchain(toolchain, isas, fetch_options(config_mirrors(c)))
 
 
 @task(

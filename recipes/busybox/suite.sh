@@ -1000,11 +1000,11 @@ EOF
 # one to a second tftpd, which truncates the file the first is writing: a transfer that left
 # nothing is tried again.
 tbgiso "tftp udpsvd tftpd mkdir" "downloads over TFTP" "via tftp" <<'EOF'
-mkdir root; echo 'via tftp' > root/f; udpsvd -E 127.0.0.1 2310 tftpd root & p=$!; listening 2310
+mkdir root; echo 'via tftp' > root/f; udpsvd -E 127.0.0.1 2310 tftpd root 2>/dev/null & p=$!; listening 2310
 for try in 1 2 3; do tftp -g -r f -l got 127.0.0.1 2310 2>/dev/null; [ -s got ] && break; done; kill $p; cat got
 EOF
 tbgiso "tftpd udpsvd tftp mkdir" "accepts uploads" "sent by tftp" <<'EOF'
-mkdir root; echo 'sent by tftp' > up; udpsvd -E 127.0.0.1 2311 tftpd -c root & p=$!; listening 2311
+mkdir root; echo 'sent by tftp' > up; udpsvd -E 127.0.0.1 2311 tftpd -c root 2>/dev/null & p=$!; listening 2311
 for try in 1 2 3; do tftp -p -l up -r up 127.0.0.1 2311 2>/dev/null; sleep 1; [ -s root/up ] && break; done; kill $p; cat root/up
 EOF
 tbgiso "inetd nc printf" "starts a service per connection" "from inetd" <<'EOF'

@@ -21,7 +21,7 @@ def options_of(name: str) -> list[str]:
 
 
 def test_the_collection_holds_every_documented_task():
-    assert {"build", "package", "rootfs", "image", "clean", "isas", "doctor", "setup", "test",
+    assert {"build", "run", "package", "rootfs", "image", "boot", "firmware", "clean", "isas", "doctor", "setup", "test",
             "toolchain.env", "toolchain.fetch", "toolchain.list"} <= set(TASKS)  # fmt: skip
 
 
