@@ -292,6 +292,10 @@ def list_toolchains(c):
     for row in rows:
         print("  ".join(row[col].ljust(widths[col]) for col in columns).rstrip())
     print(f"zig {zig_version()} (ziglang wheel): all ISAs, nothing to fetch")
+    from musltool.toolchain.distro import distro_names, distro_summary
+
+    for name in distro_names():
+        print(distro_summary(name))
 
 
 def _remainder(c) -> list[str]:

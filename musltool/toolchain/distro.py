@@ -68,6 +68,19 @@ def distro_names() -> list[str]:
     return list(_manifests())
 
 
+def distro_summary(name: str) -> str:
+    """One line for `toolchain.list`: what the toolchain is and which ISAs have musl built."""
+    data = _manifests()[name]
+    built = [t["isa"] for t in data["target"] if _is_built(name, t["isa"])]
+    return (f"{name}: {data['description']}; musl built for: {', '.join(built) or 'none yet'} "
+            f"(invoke toolchain.fetch --toolchain {name} --arch all)")  # fmt: skip
+
+
+def _is_built(name: str, isa_name: str) -> bool:
+    folders = settings.cache_dir() / "toolchains"
+    return any(is_complete(root / isa_name / "sysroot") for root in folders.glob(f"{name}-musl-*"))
+
+
 def compiler_package(isa: Isa, gnu_triple: str) -> str:
     """The Debian package holding `<gnu_triple>-gcc`: the host's own gcc for its own ISA."""
     return "gcc" if isa == host_isa() else f"gcc-{gnu_triple.replace('_', '-')}"

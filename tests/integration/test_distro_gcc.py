@@ -24,6 +24,8 @@ def sysroots(mirror_url) -> None:
     again = invoke("toolchain.fetch", "--toolchain", "debian-gcc", "--arch", "all", env=env)
     assert again.returncode == 0, again.stderr
     assert again.stdout.count("already built") == 4 and "building musl" not in again.stderr
+    listing = invoke("toolchain.list")
+    assert "debian-gcc: " in listing.stdout and "musl built for: x86_64, aarch64, armv7, riscv64" in listing.stdout
 
 
 @pytest.mark.parametrize("recipe", ["hello", "musl-claims", "crc32"])
