@@ -53,6 +53,7 @@ def temp_folders() -> set[str]:
 
 
 def processes_in_group(pgid: int) -> list[str]:
+    """Live processes of the group (a zombie has ended; it only waits for init to reap it)."""
     found = []
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
@@ -60,7 +61,7 @@ def processes_in_group(pgid: int) -> list[str]:
         try:
             stat = (proc / "stat").read_text()
             fields = stat.rsplit(")", 1)[1].split()
-            if int(fields[2]) == pgid:
+            if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
                 found.append((proc / "cmdline").read_text().replace("\0", " "))
         except (OSError, IndexError, ValueError):
             continue
