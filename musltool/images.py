@@ -14,7 +14,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from musltool.container import Tree
+from musltool.container import Tree, materialize
 from musltool.errors import BuildError, MissingToolError
 from musltool.package import gzip_bytes
 from musltool.settings import source_date_epoch
@@ -104,17 +104,7 @@ def _stage(tree: Tree, root: Path, stamp: int) -> None:
     (Owners come from -E root_owner and mke2fs copies uid/gid: staging runs as whoever runs
     musltool, so every inode is made root's below.) Device nodes are left out: the kernel
     mounts devtmpfs on /dev of a disk root by itself."""
-    for entry in sorted(tree.entries, key=lambda e: e.path):
-        path = root / entry.path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if entry.kind == "dir":
-            path.mkdir(exist_ok=True)
-            path.chmod(entry.mode)
-        elif entry.kind == "symlink":
-            path.symlink_to(entry.target)
-        elif entry.kind == "file":
-            path.write_bytes(entry.data)
-            path.chmod(entry.mode)
+    materialize(tree, root)
     for path in sorted(root.rglob("*"), reverse=True):
         os.utime(path, (stamp, stamp), follow_symlinks=False)
         if os.geteuid() == 0:
