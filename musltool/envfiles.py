@@ -81,6 +81,8 @@ def meson_cross_file(toolchain: Toolchain, environment: dict[str, str]) -> str:
               f"c_link_args = {array(words(environment['LDFLAGS']))}",
               f"cpp_link_args = {array(words(environment['LDFLAGS']))}",
               "default_library = 'static'", "prefer_static = true"]  # fmt: skip
+    # without this Meson runs tests of the build machine's own ISA directly, not on the oldest CPU
+    lines += ["", "[properties]", "needs_exe_wrapper = true"]
     lines += ["", "[host_machine]", "system = 'linux'", f"cpu_family = '{isa.meson_cpu_family}'",
               f"cpu = '{isa.uname_machine}'", f"endian = '{'little' if isa.little_endian else 'big'}'"]  # fmt: skip
     return "\n".join(lines) + "\n"
