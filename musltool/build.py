@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -15,14 +16,23 @@ from filelock import FileLock
 
 from musltool import __version__, settings
 from musltool.builder import Builder, BuildOptions, Built
-from musltool.catalog import builder_class
+from musltool.catalog import builder_class, load_recipe
+from musltool.dependencies import (
+    assemble_sysroot,
+    dependency_order,
+    keep_library,
+    library_files,
+    sysroot_key,
+)
 from musltool.elf import require_static_binary
 from musltool.errors import UsageError, VerificationError
+from musltool.extract import is_complete
 from musltool.isa import Isa
 from musltool.recipes import Recipe
 from musltool.report import BuildReport, Check, ReportError, Verification, load_report, report_path
 from musltool.runners import check_runner_name, get_runner
 from musltool.toolchain import get_toolchain
+from musltool.toolchain.base import Toolchain
 from musltool.util import atomic_write_text, log, sha256_file
 
 
@@ -43,8 +53,19 @@ def fingerprint(builder: Builder) -> str:
         "isa": builder.isa.name,
         "toolchain": builder.toolchain.identity(),
         "inputs": builder.inputs(),
+        "dependencies": [fingerprint(dependency) for dependency in builder.dependencies],
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def dependency_record(builder: Builder) -> dict[str, str]:
+    """A library in a dependent's report and manifest: name, version, where its source came
+    from and that source's sha256 (the recipe folder's hash when it has no upstream source)."""
+    version, source = builder.recipe.version_source(builder.options.version)
+    if source is not None:
+        return {"name": builder.recipe.name, "version": version, "source": source.url, "sha256": source.sha256}
+    return {"name": builder.recipe.name, "version": version, "source": "recipe folder",
+            "sha256": builder.recipe.fingerprint()}  # fmt: skip
 
 
 def work_dir(builder: Builder) -> Path:
@@ -118,6 +139,8 @@ def make_report(
         flags=built.flags,
         details=built.details,
         companions=tuple(sorted(built.companions)),
+        programs={name: sha256_file(path) for name, path in sorted(built.programs.items())},
+        dependencies=tuple(dependency_record(d) for d in builder.dependencies),
     )
 
 
@@ -125,6 +148,8 @@ def install(dist_isa: Path, built: Built, report: BuildReport) -> Path:
     """Every file is written beside its target first (a full or read-only disk fails here,
     leaving the previous build whole); then they are renamed in, the report last."""
     files: dict[str, tuple[bytes, int]] = {report.binary: (built.binary.read_bytes(), 0o755)}
+    for name, path in built.programs.items():
+        files[name] = (path.read_bytes(), 0o755)
     for name, path in built.companions.items():
         files[name] = (path.read_bytes(), 0o644)
     files[f"{report.binary}.verify.txt"] = (report.verification.table(report.isa).encode(), 0o644)
@@ -169,7 +194,35 @@ def prepare(recipe: Recipe, isa: Isa, options: BuildOptions) -> Builder:
     kind = builder_class(recipe)
     kind.check_options(recipe, options.kind_options)
     toolchain = get_toolchain(options.toolchain, isa, options.fetch)
-    return kind(recipe, isa, toolchain, options)
+    builder = kind(recipe, isa, toolchain, options)
+    library_options = dataclasses.replace(options, force=False, version=None, kind_options={})
+    builder.dependencies = [
+        prepare(library, isa, library_options) for library in dependency_order(recipe, load_recipe)
+    ]
+    return builder
+
+
+def build_dependencies(libraries: list[Builder], isa: Isa, toolchain: Toolchain) -> Path:
+    """Each library built (or found current) in order, then the sysroot holding them all."""
+    kept: list[Path] = []
+    for library in libraries:
+        fp = fingerprint(library)
+        files = library_files(library.recipe.name, isa.name, fp)
+        if not is_complete(files):  # built and verified before, but its files are not in this cache
+            library.options = dataclasses.replace(library.options, force=True)
+        run_build(library)
+        kept.append(files)
+    identities = [(d.recipe.name, d.version, fingerprint(d)) for d in libraries]
+    return assemble_sysroot(isa.name, sysroot_key(isa.name, toolchain.identity(), identities), kept)
+
+
+def library_sysroot(names: list[str], isa: Isa, options: BuildOptions) -> Path:
+    """A sysroot holding the named library recipes (and what they depend on), built first:
+    for `toolchain.env --libs`."""
+    wanted = Recipe(name="toolchain.env --libs", version="", description="", kind="command", binary="",
+                    folder=None, depends=tuple(names))  # fmt: skip
+    libraries = [prepare(library, isa, options) for library in dependency_order(wanted, load_recipe)]
+    return build_dependencies(libraries, isa, get_toolchain(options.toolchain, isa, options.fetch))
 
 
 def build(recipe: Recipe, isa: Isa, options: BuildOptions) -> BuildResult:
@@ -190,6 +243,8 @@ def run_build(builder: Builder) -> BuildResult:
         return BuildResult(isa, target, previous, up_to_date=True)
     require_writable(options.dist, isa)
     runner = get_runner(options.runner, isa)  # a missing docker or qemu is found before compiling
+    if builder.dependencies and builder.sysroot is None:
+        builder.sysroot = build_dependencies(builder.dependencies, isa, builder.toolchain)
 
     workdir = work_dir(builder)
     workdir.mkdir(parents=True, exist_ok=True)
@@ -199,6 +254,8 @@ def run_build(builder: Builder) -> BuildResult:
         built = builder.compile(workdir)
         compiled = time.monotonic()
         checks = require_static_binary(built.binary, isa)
+        for name, program in sorted(built.programs.items()):
+            checks += [dataclasses.replace(c, name=f"{name}: {c.name}") for c in require_static_binary(program, isa)]
         files, dns, private = builder.session_files(built), builder.session_dns(), builder.session_private()
         with runner.session(isa, files, dns, private) as session:
             results = builder.verify(session, built)
@@ -208,6 +265,8 @@ def run_build(builder: Builder) -> BuildResult:
         if not report.is_verified():
             _remove_stale(dist_isa, recipe.binary)
             raise _verification_failure(report)
+        if built.installed is not None:
+            keep_library(recipe.name, isa.name, fp, built.installed)
         installed = install(dist_isa, built, report)
     log(f"{recipe.name} for {isa.name}: {report.size} bytes, verified with {runner.name} -> {installed}")
     return BuildResult(isa, installed, report, up_to_date=False, timings=timings)

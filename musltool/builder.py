@@ -45,8 +45,10 @@ class Built:
     binary: Path
     version: str
     companions: dict[str, Path] = field(default_factory=dict)  # installed and packaged with it
+    programs: dict[str, Path] = field(default_factory=dict)  # more executables, checked like binary
     flags: dict[str, Any] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)
+    installed: Path | None = None  # a library's headers, archives and .pc files (usr/...)
 
 
 class Builder(ABC):
@@ -66,6 +68,11 @@ class Builder(ABC):
         self.isa = isa
         self.toolchain = toolchain
         self.options = options
+        # The libraries this recipe depends on, transitively, each before those needing it;
+        # the sysroot holding them is set once they are built.
+        self.dependencies: list[Builder] = []
+        self.sysroot: Path | None = None
+        self.workdir: Path | None = None
 
     @classmethod
     def check_recipe(cls, recipe: Recipe, source: str) -> None:
@@ -109,6 +116,14 @@ class Builder(ABC):
         """What the emulated program sees: by default the binary alone."""
         tree = Tree()
         tree.add_file(self.recipe.binary, built.binary.read_bytes(), 0o755)
+        for name, path in built.programs.items():
+            tree.add_file(name, path.read_bytes(), 0o755)
+        assert not self.recipe.data.get("verify_files") or self.recipe.folder is not None
+        names = self.recipe.data.get("verify_files", [])
+        for folder in sorted({str(parent) for name in names for parent in Path(name).parents} - {"."}):
+            tree.add_dir(folder)
+        for name in names:
+            tree.add_file(name, (self.recipe.folder / name).read_bytes(), 0o644)
         return tree
 
     def session_private(self) -> tuple[str, ...]:

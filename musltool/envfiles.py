@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import shlex
+from pathlib import Path
 
 from musltool.isa import Isa
-from musltool.toolchain.base import ENV_KEYS, Toolchain
+from musltool.toolchain.base import ENV_KEYS, Toolchain, pkg_config_env, sysroot_env
 
 FORMATS = ("sh", "fish", "json", "cmake", "meson")
 
@@ -32,7 +33,7 @@ def cmake_quote(value: str) -> str:
     return f'"{escaped}"'
 
 
-def cmake_toolchain_file(toolchain: Toolchain, environment: dict[str, str]) -> str:
+def cmake_toolchain_file(toolchain: Toolchain, environment: dict[str, str], sysroot: Path | None) -> str:
     isa = toolchain.isa
     settings = {
         "CMAKE_SYSTEM_NAME": "Linux",
@@ -58,10 +59,13 @@ def cmake_toolchain_file(toolchain: Toolchain, environment: dict[str, str]) -> s
     lines = [f"# musltool: {toolchain.describe()} for {isa.name} (invoke toolchain.env --format cmake)"]
     lines += [f"set({key} {cmake_quote(value)})" for key, value in settings.items()]
     lines.append(f"set(CMAKE_CROSSCOMPILING_EMULATOR {cmake_quote(';'.join(emulator(isa)))})")
+    if sysroot is not None:  # find_package, find_library and pkg_check_modules look there only
+        lines.append(f"set(CMAKE_FIND_ROOT_PATH {cmake_quote(str(sysroot))})")
+        lines += [f"set(ENV{{{key}}} {cmake_quote(value)})" for key, value in pkg_config_env(sysroot).items()]
     return "\n".join(lines) + "\n"
 
 
-def meson_cross_file(toolchain: Toolchain, environment: dict[str, str]) -> str:
+def meson_cross_file(toolchain: Toolchain, environment: dict[str, str], sysroot: Path | None) -> str:
     isa = toolchain.isa
 
     def array(values: list[str]) -> str:
@@ -83,6 +87,9 @@ def meson_cross_file(toolchain: Toolchain, environment: dict[str, str]) -> str:
               "default_library = 'static'", "prefer_static = true"]  # fmt: skip
     # without this Meson runs tests of the build machine's own ISA directly, not on the oldest CPU
     lines += ["", "[properties]", "needs_exe_wrapper = true"]
+    if sysroot is not None:  # dependency() asks pkg-config there, which prefixes the sysroot
+        lines += [f"sys_root = {meson_quote(str(sysroot))}",
+                  f"pkg_config_libdir = {array([pkg_config_env(sysroot)['PKG_CONFIG_LIBDIR']])}"]  # fmt: skip
     lines += ["", "[host_machine]", "system = 'linux'", f"cpu_family = '{isa.meson_cpu_family}'",
               f"cpu = '{isa.uname_machine}'", f"endian = '{'little' if isa.little_endian else 'big'}'"]  # fmt: skip
     return "\n".join(lines) + "\n"
@@ -93,13 +100,17 @@ def meson_quote(value: str) -> str:
     return f"'{escaped}'"
 
 
-def render_environment(toolchain: Toolchain, form: str) -> str:
+def render_environment(toolchain: Toolchain, form: str, sysroot: Path | None = None) -> str:
+    """The environment as `form`; with a sysroot of libraries (toolchain.env --libs), what
+    finds them: -I/-L and pkg-config's paths, CMAKE_FIND_ROOT_PATH, Meson's sys_root."""
     environment = toolchain.env(base={})
     if form == "cmake":
-        return cmake_toolchain_file(toolchain, environment)
+        return cmake_toolchain_file(toolchain, environment, sysroot)
     if form == "meson":
-        return meson_cross_file(toolchain, environment)
+        return meson_cross_file(toolchain, environment, sysroot)
     selected = {key: environment[key] for key in ENV_KEYS}
+    if sysroot is not None:
+        selected.update(sysroot_env(sysroot, environment))
     if form == "json":
         return json.dumps(selected, indent=2, sort_keys=True) + "\n"
     if form == "fish":

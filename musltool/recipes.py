@@ -52,6 +52,7 @@ def placeholders_problem(text: str) -> str | None:
 VERIFY = Table(
     {
         "name": Key(str),
+        "program": Key(str, check=plain_file_name),  # another program the build installs
         "args": Key(list, items=str),
         "stdin": Key(str),
         "stdout": Key(str, check=placeholders_problem),
@@ -59,6 +60,12 @@ VERIFY = Table(
     }
 )
 SOURCE = Table({"url": Key(str, required=True), "sha256": Key(str, required=True)})
+
+
+def relative_path_problem(value: str) -> str | None:
+    if not value or value.startswith("/") or ".." in value.split("/"):
+        return f"{value!r} must be a path inside the recipe folder"
+    return None
 
 
 def _ipv4_values(table: dict[str, Any]) -> str | None:
@@ -76,6 +83,8 @@ COMMON_KEYS: dict[str, Key] = {
     "kind": Key(str, required=True),
     "binary": Key(str, check=plain_file_name),
     "verify": Key(list, items=VERIFY),
+    # Files of the recipe folder the verification runs see, at the same relative path.
+    "verify_files": Key(list, items=str, check=lambda v: next(filter(None, map(relative_path_problem, v)), None)),
     "versions": Key(dict, values=SOURCE),
     # Names a DNS server in the verification session answers (name = "IPv4"); nothing else
     # resolves them: the session's hosts file knows localhost only.
@@ -89,6 +98,7 @@ class SmokeTest:
 
     name: str
     args: tuple[str, ...] = ()
+    program: str | None = None  # None: the recipe's binary
     stdin: str | None = None
     stdout: str | None = None  # exact; "{uname_machine}" and other ISA fields are filled in
     exit_code: int = 0
@@ -110,6 +120,7 @@ class Recipe:
     command: str | None = None
     output: str | None = None
     smoke: tuple[SmokeTest, ...] = ()
+    depends: tuple[str, ...] = ()  # library recipes built first, this one is built against
     versions: dict[str, Source] = field(default_factory=dict, compare=False)
     data: dict[str, Any] = field(default_factory=dict, compare=False)
 
@@ -138,6 +149,7 @@ def smoke_tests(entries: list[dict[str, Any]]) -> tuple[SmokeTest, ...]:
         SmokeTest(
             name=entry.get("name", " ".join(entry.get("args", [])) or "run"),
             args=tuple(entry.get("args", [])),
+            program=entry.get("program"),
             stdin=entry.get("stdin"),
             stdout=entry.get("stdout"),
             exit_code=entry.get("exit_code", 0),
@@ -162,6 +174,7 @@ def recipe_from_data(data: dict[str, Any], folder: Path) -> Recipe:
         command=build.get("command"),
         output=build.get("output"),
         smoke=smoke_tests(data.get("verify", [])),
+        depends=tuple(data.get("depends", [])),
         versions=versions,
         data=data,
     )

@@ -148,14 +148,19 @@ class BuildReport:
     flags: dict[str, Any] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)
     companions: tuple[str, ...] = ()  # files installed beside the binary that belong to it
+    programs: dict[str, str] = field(default_factory=dict)  # more executables: name -> sha256
+    # Libraries it was built against: name, version, source (URL) and sha256 (of the source
+    # tarball, or of the recipe folder for a recipe with no upstream source).
+    dependencies: tuple[dict[str, str], ...] = ()
     musltool: str = __version__
 
     def is_verified(self) -> bool:
         return self.verification.passed and all(c.ok for c in self.checks)
 
     def matches(self, binary: Path) -> bool:
-        """The file at `binary` is the one this report describes."""
-        return binary.is_file() and sha256_file(binary) == self.sha256
+        """The file at `binary` (and the programs beside it) are the ones this report describes."""
+        files = {binary: self.sha256, **{binary.with_name(n): sha for n, sha in self.programs.items()}}
+        return all(path.is_file() and sha256_file(path) == sha for path, sha in files.items())
 
     def to_json(self) -> str:
         data = {
@@ -170,6 +175,8 @@ class BuildReport:
             "flags": self.flags,
             "details": self.details,
             "companions": list(self.companions),
+            "programs": self.programs,
+            "dependencies": list(self.dependencies),
             "checks": [c.as_dict() for c in self.checks],
             "verification": self.verification.as_dict(),
             "fingerprint": self.fingerprint,
@@ -205,6 +212,10 @@ class BuildReport:
             flags=_mapping(data.get("flags", {})),
             details=_mapping(data.get("details", {})),
             companions=tuple(str(c) for c in data.get("companions", [])),
+            programs={str(k): str(v) for k, v in _mapping(data.get("programs", {})).items()},
+            dependencies=tuple(
+                {str(k): str(v) for k, v in _mapping(d).items()} for d in data.get("dependencies", [])
+            ),
             musltool=str(data.get("musltool", "")),
         )
 

@@ -6,6 +6,7 @@ console command (Invoke's Program over the same collection) run the same code.
 
 from __future__ import annotations
 
+import contextlib
 import shlex
 import sys
 from collections.abc import Callable
@@ -121,10 +122,12 @@ def build(
         "toolchain": TOOLCHAIN_HELP,
         "format": "output: sh (export lines, default), fish (set -gx lines), json, cmake (a toolchain file) or meson (a cross file)",
         "output": "write to this file instead of printing",
+        "libs": "library recipes (comma list: bzip2,xz,lz4) to build first and point at: -I/-L, pkg-config, CMAKE_FIND_ROOT_PATH, Meson sys_root",
+        "dist": "where --libs puts its verified builds (default dist)",
     }
 )
 @one_line_errors
-def env(c, arch="aarch64", toolchain=DEFAULT_TOOLCHAIN, format="sh", output=""):
+def env(c, arch="aarch64", toolchain=DEFAULT_TOOLCHAIN, format="sh", output="", libs="", dist="dist"):
     """Print the toolchain environment (CC, CFLAGS, CROSS_COMPILE ...) to build your own projects.
 
     Use it as: eval "$(invoke toolchain.env --arch aarch64)"
@@ -136,8 +139,14 @@ def env(c, arch="aarch64", toolchain=DEFAULT_TOOLCHAIN, format="sh", output=""):
     chosen = resolve_isas(arch)
     if len(chosen) != 1:
         raise UsageError("toolchain.env takes exactly one ISA")
-    tc = get_toolchain(toolchain, chosen[0], fetch_options(config_mirrors(c)))
-    text = render_environment(tc, format)
+    download = fetch_options(config_mirrors(c))
+    tc = get_toolchain(toolchain, chosen[0], download)
+    sysroot = None
+    if libs:
+        options = BuildOptions(toolchain=toolchain, dist=Path(dist), fetch=download)
+        with contextlib.redirect_stdout(sys.stderr):  # stdout is the environment only
+            sysroot = build_mod.library_sysroot(split_list(libs), chosen[0], options)
+    text = render_environment(tc, format, sysroot)
     if output:
         from musltool.util import atomic_write_text
 

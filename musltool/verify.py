@@ -21,7 +21,7 @@ def _compare(result: RunResult, expected_stdout: str | None, expected_exit: int)
 
 
 def run_smoke_test(session: Session, program: str, test: SmokeTest) -> TestResult:
-    result = session.run(program, list(test.args), stdin=test.stdin)
+    result = session.run(test.program or program, list(test.args), stdin=test.stdin)
     problem = _compare(result, test.expected_stdout(session.isa), test.exit_code)
     if problem:
         return TestResult(test.name, Status.FAILED, problem, Evidence.NONE, "recipe")

@@ -23,6 +23,29 @@ BASE_CFLAGS = "-Os"
 BASE_LDFLAGS = "-static"
 
 
+def pkg_config_env(sysroot: Path) -> dict[str, str]:
+    """pkg-config reads only the sysroot's .pc files and prefixes their paths with it."""
+    return {
+        "PKG_CONFIG_LIBDIR": f"{sysroot}/usr/lib/pkgconfig",
+        "PKG_CONFIG_SYSROOT_DIR": str(sysroot),
+        "PKG_CONFIG_PATH": "",
+    }
+
+
+def sysroot_env(sysroot: Path, env: dict[str, str]) -> dict[str, str]:
+    """What makes a build find the libraries in `sysroot` (usr/include, usr/lib): -I, -L and
+    pkg-config's paths, added to `env`'s flags."""
+    include, lib = f"-I{sysroot}/usr/include", f"-L{sysroot}/usr/lib"
+    return {
+        "SYSROOT": str(sysroot),
+        "CPPFLAGS": " ".join(filter(None, [env.get("CPPFLAGS", ""), include])),
+        "CFLAGS": f"{env['CFLAGS']} {include}",
+        "CXXFLAGS": f"{env['CXXFLAGS']} {include}",
+        "LDFLAGS": f"{env['LDFLAGS']} {lib}",
+        **pkg_config_env(sysroot),
+    }
+
+
 class Toolchain(ABC):
     """A cross toolchain for one ISA that links fully static musl binaries."""
 
