@@ -15,7 +15,7 @@ from musltool.toolchain.zigexe import zig_version
 from musltool.util import folder_size, log, run, which
 
 DEBIAN_PACKAGES = {"docker": "docker.io", "qemu": "qemu-user-static", "bwrap": "bubblewrap", "patch": "patch",
-                   "mke2fs": "e2fsprogs", "debugfs": "e2fsprogs", "cmake": "cmake"}
+                   "mke2fs": "e2fsprogs", "debugfs": "e2fsprogs", "cmake": "cmake", "pkg-config": "pkg-config"}
 DOCKERD_ARGS = ["--bridge=none", "--iptables=false", "--ip6tables=false"]
 
 
@@ -34,7 +34,7 @@ def report_lines(isas: list[Isa]) -> list[tuple[bool, str, str]]:
         containers, images = leftovers()
         found = [*(f"container {c}" for c in containers), *(f"image {i}" for i in images)]
         lines.append((not found, "leftovers", ", ".join(found) + " (invoke clean removes them)" if found else "none"))
-    for tool in ("patch", "bwrap", "mke2fs", "debugfs", "cmake"):
+    for tool in ("patch", "bwrap", "mke2fs", "debugfs", "cmake", "pkg-config"):
         path = which(tool)
         lines.append((path is not None, tool, path or f"not installed ({DEBIAN_PACKAGES[tool]})"))
     for isa in isas:
@@ -69,9 +69,10 @@ def apt_install(packages: list[str]) -> None:
 
 # Host programs musltool runs, and the Debian package of each: the BusyBox recipe's patches
 # (patch), its upstream testsuite's sandbox (bwrap), the firmware's ext4 image (mke2fs, debugfs),
-# CMake projects built with `toolchain.env --format cmake` (cmake).
+# CMake projects built with `toolchain.env --format cmake` (cmake), recipes and projects finding
+# the sysroot's libraries through their .pc files (pkg-config).
 HOST_TOOLS = {"dockerd": "docker", "patch": "patch", "bwrap": "bwrap", "mke2fs": "mke2fs", "debugfs": "debugfs",
-              "cmake": "cmake"}
+              "cmake": "cmake", "pkg-config": "pkg-config"}
 
 
 def missing_packages(isas: list[Isa]) -> list[str]:

@@ -61,6 +61,8 @@ def make_tarball(dist: Path, report: BuildReport) -> tuple[str, bytes]:
     tree = Tree()
     tree.add_dir(name)
     tree.add_file(f"{name}/{report.binary}", (folder / report.binary).read_bytes(), 0o755)
+    for program in report.programs:
+        tree.add_file(f"{name}/{program}", (folder / program).read_bytes(), 0o755)
     for companion in report.companions:
         path = folder / companion
         if not path.is_file():
@@ -76,6 +78,8 @@ def manifest_entry(report: BuildReport, package: str, package_sha256: str) -> di
         "binary": report.binary,
         "size": report.size,
         "sha256": report.sha256,
+        "programs": report.programs,
+        "dependencies": list(report.dependencies),
         "toolchain": report.toolchain,
         "flags": report.flags,
         "source_sha256": report.details.get("source_sha256"),
