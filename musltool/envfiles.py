@@ -78,6 +78,8 @@ def meson_cross_file(toolchain: Toolchain, environment: dict[str, str], sysroot:
                 (("c", "CC"), ("cpp", "CXX"), ("ar", "AR"), ("ranlib", "RANLIB"), ("strip", "STRIP"), ("nm", "NM"),
                  ("objcopy", "OBJCOPY"))}  # fmt: skip
     lines = [f"# musltool: {toolchain.describe()} for {isa.name} (invoke toolchain.env --format meson)", "[binaries]"]
+    if sysroot is not None:  # without a sysroot, pkg-config would find the build machine's libraries
+        binaries["pkg-config"] = "pkg-config"
     lines += [f"{key} = {meson_quote(value)}" for key, value in binaries.items()]
     lines.append(f"exe_wrapper = {array(emulator(isa))}")
     lines += ["", "[built-in options]", f"c_args = {array(words(environment['CFLAGS']))}",

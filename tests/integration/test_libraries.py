@@ -291,3 +291,30 @@ def test_a_cycle_or_unknown_dependency_is_one_line_exit_2(tmp_path, recipes, tar
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"musltool: error: {message}"), done.stderr
     assert not (tmp_path / "dist").exists()
+
+
+PACKERS_MESON = """project('packers', 'c')
+deps = [dependency('bzip2'), dependency('liblzma'), dependency('liblz4')]
+test('round-trips', executable('packers', 'packers.c', dependencies: deps))
+"""
+
+
+def test_meson_finds_the_libraries_through_the_sysroot_and_tests_under_emulation(shared, isa_name, tmp_path):
+    dist = shared.dist("libarchive", isa_name)
+    source, build = tmp_path / "src", tmp_path / "build"
+    source.mkdir()
+    (source / "packers.c").write_text(PACKERS_C)
+    (source / "meson.build").write_text(PACKERS_MESON)
+    cross = tmp_path / "cross.ini"
+    env = invoke("toolchain.env", "--arch", isa_name, "--libs", "bzip2,xz,lz4", "--dist", str(dist),
+                 "--format", "meson", "--output", str(cross))  # fmt: skip
+    assert env.returncode == 0, env.stderr
+    for cmd in (["meson", "setup", str(build), str(source), "--cross-file", str(cross)],
+                ["meson", "compile", "-C", str(build)],
+                ["meson", "test", "-C", str(build), "--print-errorlogs"]):  # fmt: skip
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
+        assert done.returncode == 0, done.stdout + done.stderr
+    result = json.loads((build / "meson-logs" / "testlog.json").read_text().splitlines()[0])
+    assert result["result"] == "OK"
+    assert result["stdout"].startswith("bzip2 1.0.8 xz 5.8.1 lz4 1.10.0: round trips ok")
+    assert get_isa(isa_name).qemu_cpu in " ".join(result["command"])

@@ -191,6 +191,8 @@ def test_build_system_files_point_at_the_sysroot(tmp_path):
     meson = render_environment(toolchain, "meson", sysroot)
     assert f"sys_root = '{sysroot}'" in meson
     assert f"pkg_config_libdir = ['{sysroot}/usr/lib/pkgconfig']" in meson
+    assert "pkg-config = 'pkg-config'" in meson
+    assert "pkg-config" not in render_environment(toolchain, "meson")
     shell = render_environment(toolchain, "json", sysroot)
     environment = json.loads(shell)
     assert environment["PKG_CONFIG_SYSROOT_DIR"] == str(sysroot)
