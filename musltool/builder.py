@@ -79,6 +79,20 @@ class Builder(ABC):
         """Problems the schema cannot see (files that must exist ...): one UsageError."""
         if cls.verified_by_recipe_runs and not recipe.smoke:
             raise UsageError(f"{source}: verify: no [[verify]] runs: an unverified recipe proves nothing")
+        programs = {recipe.binary, *cls.program_names(recipe)}
+        for test in recipe.smoke:
+            if test.program and test.program not in programs:
+                raise UsageError(f"{source}: verify: {test.name}: program {test.program!r} is not built "
+                                 f"(programs: {', '.join(sorted(programs))})")  # fmt: skip
+        files = recipe.data.get("verify_files", [])
+        missing = [name for name in files if recipe.folder is None or not (recipe.folder / name).is_file()]
+        if missing:
+            raise UsageError(f"{source}: verify_files: not found in the recipe folder: {', '.join(missing)}")
+
+    @classmethod
+    def program_names(cls, recipe: Recipe) -> list[str]:
+        """Programs the build makes besides the recipe's binary (a [[verify]] run may pick one)."""
+        return []
 
     @classmethod
     def check_options(cls, recipe: Recipe, kind_options: Mapping[str, Any]) -> None:
@@ -118,7 +132,6 @@ class Builder(ABC):
         tree.add_file(self.recipe.binary, built.binary.read_bytes(), 0o755)
         for name, path in built.programs.items():
             tree.add_file(name, path.read_bytes(), 0o755)
-        assert not self.recipe.data.get("verify_files") or self.recipe.folder is not None
         names = self.recipe.data.get("verify_files", [])
         for folder in sorted({str(parent) for name in names for parent in Path(name).parents} - {"."}):
             tree.add_dir(folder)

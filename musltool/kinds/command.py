@@ -53,17 +53,9 @@ class CommandBuilder(Builder):
         build = recipe.data.get("build", {})
         if bool(build.get("install")) != bool(build.get("installs")):
             raise UsageError(f"{source}: build: a library says both how it installs (install) and what (installs)")
-        programs = {recipe.binary, *cls.program_names(recipe)}
-        for test in recipe.smoke:
-            if test.program and test.program not in programs:
-                raise UsageError(f"{source}: verify: {test.name}: program {test.program!r} is not built "
-                                 f"(programs: {', '.join(sorted(programs))})")  # fmt: skip
-        missing = [f for f in recipe.data.get("verify_files", []) if not (recipe.folder / f).is_file()]
-        if missing:
-            raise UsageError(f"{source}: verify_files: not found in the recipe folder: {', '.join(missing)}")
 
-    @staticmethod
-    def program_names(recipe: Recipe) -> list[str]:
+    @classmethod
+    def program_names(cls, recipe: Recipe) -> list[str]:
         return [Path(p).name for p in recipe.data.get("build", {}).get("programs", [])]
 
     @property

@@ -200,6 +200,7 @@ $AR rcs libgreet.a greet.o
 $CC $CFLAGS -o greet-demo demo.c libgreet.a $LDFLAGS
 """
 output = "greet-demo"
+check = './greet-demo | grep -qx "hello from libgreet"'
 install = """
 install -D -m 644 libgreet.a "$DESTDIR/usr/lib/libgreet.a"
 install -D -m 644 greet.h "$DESTDIR/usr/include/greet.h"
@@ -318,3 +319,15 @@ def test_meson_finds_the_libraries_through_the_sysroot_and_tests_under_emulation
     assert result["result"] == "OK"
     assert result["stdout"].startswith("bzip2 1.0.8 xz 5.8.1 lz4 1.10.0: round trips ok")
     assert get_isa(isa_name).qemu_cpu in " ".join(result["command"])
+
+
+def test_a_failing_upstream_check_fails_the_library_and_its_dependent(tmp_path):
+    broken = dict(LIBGREET)
+    broken["recipe.toml"] = LIBGREET["recipe.toml"].replace('grep -qx "hello', 'grep -qx "goodbye')
+    write_recipes(tmp_path, {"libgreet": broken, "greeter": GREETER})
+    done = invoke("build", "--recipe", "greeter", "--arch", "riscv64", cwd=tmp_path)
+    assert done.returncode == 7, done.stderr
+    assert "libgreet for riscv64 failed verification" in done.stderr
+    assert "1 of 2 failed, first: upstream tests" in done.stderr
+    assert built(done.stderr) == ["libgreet"]
+    assert not list((tmp_path / "dist" / "riscv64").glob("*greet*"))
