@@ -263,7 +263,7 @@ def run_build(builder: Builder) -> BuildResult:
         timings = {"compile": compiled - started, "verify": time.monotonic() - compiled}
         report = make_report(builder, built, checks, verification, fp)
         if not report.is_verified():
-            _remove_stale(dist_isa, recipe.binary)
+            _remove_stale(dist_isa, [recipe.binary, *built.programs])
             raise _verification_failure(report)
         if built.installed is not None:
             keep_library(recipe.name, isa.name, fp, built.installed)
@@ -272,8 +272,9 @@ def run_build(builder: Builder) -> BuildResult:
     return BuildResult(isa, installed, report, up_to_date=False, timings=timings)
 
 
-def _remove_stale(dist_isa: Path, binary: str) -> None:
-    """A failed rebuild must not leave an older binary looking current."""
-    for path in [dist_isa / binary, *dist_isa.glob(f"{binary}.*")]:
-        if path.is_file() and not path.is_symlink():
-            path.unlink()
+def _remove_stale(dist_isa: Path, binaries: list[str]) -> None:
+    """A failed rebuild must not leave an older binary (or program beside it) looking current."""
+    for binary in binaries:
+        for path in [dist_isa / binary, *dist_isa.glob(f"{binary}.*")]:
+            if path.is_file() and not path.is_symlink():
+                path.unlink()
