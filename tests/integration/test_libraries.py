@@ -162,24 +162,36 @@ set_tests_properties(round-trips PROPERTIES
 """
 
 
-def test_cmake_finds_the_libraries_in_the_sysroot_and_ctest_runs_under_emulation(shared, isa_name, tmp_path):
-    dist = shared.dist("libarchive", isa_name)  # the libraries are built and verified already
-    source, build = tmp_path / "src", tmp_path / "build"
+def project_with_libraries(shared, isa_name: str, tmp_path: Path, build_file: tuple[str, str], form: str):
+    """A project linking the three libraries, and the build-system file `toolchain.env --libs`
+    wrote for it (the libraries' builds in the shared dist are current: nothing is rebuilt)."""
+    dist = shared.dist("libarchive", isa_name)
+    source = tmp_path / "src"
     source.mkdir()
     (source / "packers.c").write_text(PACKERS_C)
-    (source / "CMakeLists.txt").write_text(PACKERS_CMAKE)
-    toolchain_file = tmp_path / "toolchain.cmake"
+    (source / build_file[0]).write_text(build_file[1])
+    written = tmp_path / f"toolchain.{form}"
     env = invoke("toolchain.env", "--arch", isa_name, "--libs", "bzip2,xz,lz4", "--dist", str(dist),
-                 "--format", "cmake", "--output", str(toolchain_file))  # fmt: skip
+                 "--format", form, "--output", str(written))  # fmt: skip
     assert env.returncode == 0, env.stderr
     assert "nothing rebuilt" in env.stderr and "building" not in env.stderr
-    sysroot = next(line for line in toolchain_file.read_text().splitlines() if "CMAKE_FIND_ROOT_PATH " in line)
-    sysroot = sysroot.split('"')[1]
-    for cmd in (["cmake", "-S", str(source), "-B", str(build), f"-DCMAKE_TOOLCHAIN_FILE={toolchain_file}"],
-                ["cmake", "--build", str(build)],
-                ["ctest", "--test-dir", str(build), "--output-on-failure"]):  # fmt: skip
+    return source, written
+
+
+def run_all(*commands: list[str]) -> None:
+    for cmd in commands:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
         assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_cmake_finds_the_libraries_in_the_sysroot_and_ctest_runs_under_emulation(shared, isa_name, tmp_path):
+    source, toolchain_file = project_with_libraries(shared, isa_name, tmp_path, ("CMakeLists.txt", PACKERS_CMAKE), "cmake")
+    sysroot = next(line for line in toolchain_file.read_text().splitlines() if "CMAKE_FIND_ROOT_PATH " in line)
+    sysroot = sysroot.split('"')[1]
+    build = tmp_path / "build"
+    run_all(["cmake", "-S", str(source), "-B", str(build), f"-DCMAKE_TOOLCHAIN_FILE={toolchain_file}"],
+            ["cmake", "--build", str(build)],
+            ["ctest", "--test-dir", str(build), "--output-on-failure"])  # fmt: skip
     cache = (build / "CMakeCache.txt").read_text()
     for variable in ("BZIP2_LIBRARY_RELEASE", "LIBLZMA_LIBRARY_RELEASE", "pkgcfg_lib_LZ4_lz4"):
         line = next(line for line in cache.splitlines() if line.startswith(f"{variable}:"))
@@ -301,20 +313,11 @@ test('round-trips', executable('packers', 'packers.c', dependencies: deps))
 
 
 def test_meson_finds_the_libraries_through_the_sysroot_and_tests_under_emulation(shared, isa_name, tmp_path):
-    dist = shared.dist("libarchive", isa_name)
-    source, build = tmp_path / "src", tmp_path / "build"
-    source.mkdir()
-    (source / "packers.c").write_text(PACKERS_C)
-    (source / "meson.build").write_text(PACKERS_MESON)
-    cross = tmp_path / "cross.ini"
-    env = invoke("toolchain.env", "--arch", isa_name, "--libs", "bzip2,xz,lz4", "--dist", str(dist),
-                 "--format", "meson", "--output", str(cross))  # fmt: skip
-    assert env.returncode == 0, env.stderr
-    for cmd in (["meson", "setup", str(build), str(source), "--cross-file", str(cross)],
-                ["meson", "compile", "-C", str(build)],
-                ["meson", "test", "-C", str(build), "--print-errorlogs"]):  # fmt: skip
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
-        assert done.returncode == 0, done.stdout + done.stderr
+    source, cross = project_with_libraries(shared, isa_name, tmp_path, ("meson.build", PACKERS_MESON), "meson")
+    build = tmp_path / "build"
+    run_all(["meson", "setup", str(build), str(source), "--cross-file", str(cross)],
+            ["meson", "compile", "-C", str(build)],
+            ["meson", "test", "-C", str(build), "--print-errorlogs"])  # fmt: skip
     result = json.loads((build / "meson-logs" / "testlog.json").read_text().splitlines()[0])
     assert result["result"] == "OK"
     assert result["stdout"].startswith("bzip2 1.0.8 xz 5.8.1 lz4 1.10.0: round trips ok")
