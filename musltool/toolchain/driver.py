@@ -14,6 +14,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from filelock import FileLock
+
 from musltool.errors import BuildError
 from musltool.hosttools import host_program
 from musltool.toolchain.base import TOOL_NAMES
@@ -120,14 +122,17 @@ def self_check(program: Path) -> None:
 
 
 def install(bin_dir: Path, triple: str, program: Path, config: DriverConfig) -> None:
-    """The driver, its configuration and one `<triple>-<tool>` link per tool in `bin_dir`."""
-    write_if_changed(bin_dir / PROGRAM, program.read_bytes(), mode=0o755)
-    write_if_changed(bin_dir / CONFIG, config.render().encode())
-    for tool in TOOL_NAMES:
-        link = bin_dir / f"{triple}-{tool}"
-        if link.is_symlink() and os.readlink(link) == PROGRAM:
-            continue
-        tmp = bin_dir / f".{link.name}.tmp"
-        tmp.unlink(missing_ok=True)
-        tmp.symlink_to(PROGRAM)
-        os.replace(tmp, link)
+    """The driver, its configuration and one `<triple>-<tool>` link per tool in `bin_dir`;
+    locked, because parallel builds (and test workers) set up the same folder at once."""
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(bin_dir) + ".lock"):
+        write_if_changed(bin_dir / PROGRAM, program.read_bytes(), mode=0o755)
+        write_if_changed(bin_dir / CONFIG, config.render().encode())
+        for tool in TOOL_NAMES:
+            link = bin_dir / f"{triple}-{tool}"
+            if link.is_symlink() and os.readlink(link) == PROGRAM:
+                continue
+            tmp = bin_dir / f".{link.name}.tmp"
+            tmp.unlink(missing_ok=True)
+            tmp.symlink_to(PROGRAM)
+            os.replace(tmp, link)
