@@ -133,19 +133,20 @@ class CommandBuilder(Builder):
     def verify(self, session: Session, built: Built) -> list[TestResult]:
         results = super().verify(session, built)
         if self.build_table.get("check"):
-            results.append(self.run_check(built))
+            results.append(self.run_check())
         return results
 
-    def run_check(self, built: Built) -> TestResult:
+    def run_check(self) -> TestResult:
         """The project's own tests on the build machine: its test programs are foreign
         binaries the kernel hands to qemu (binfmt), on the ISA's oldest CPU."""
         ready, detail = binfmt_ready(self.isa)
         if not ready:
             raise MissingToolError(f"cannot run {self.isa.name} test programs: {detail}; run: invoke setup")
+        assert self.workdir is not None, "compile() sets the work folder"
         command = self.build_table["check"]
         env = {**self.build_env(self.workdir), **oldest_cpu_env(self.isa)}
         log_file = self.workdir / "check.log"
-        name = f"upstream tests: {command}"
+        name = f"upstream tests: {command.strip().splitlines()[0]}"
         try:
             run(["sh", "-ec", command], cwd=self.workdir / "src", env=env, what=name, log_file=log_file,
                 timeout=CHECK_TIMEOUT)  # fmt: skip
