@@ -205,6 +205,7 @@ def prepare(recipe: Recipe, isa: Isa, options: BuildOptions) -> Builder:
 def build_dependencies(libraries: list[Builder], isa: Isa, toolchain: Toolchain) -> Path:
     """Each library built (or found current) in order, then the sysroot holding them all."""
     kept: list[Path] = []
+    identities: list[tuple[str, str, str]] = []
     for library in libraries:
         fp = fingerprint(library)
         files = library_files(library.recipe.name, isa.name, fp)
@@ -212,7 +213,7 @@ def build_dependencies(libraries: list[Builder], isa: Isa, toolchain: Toolchain)
             library.options = dataclasses.replace(library.options, force=True)
         run_build(library)
         kept.append(files)
-    identities = [(d.recipe.name, d.version, fingerprint(d)) for d in libraries]
+        identities.append((library.recipe.name, library.version, fp))
     return assemble_sysroot(isa.name, sysroot_key(isa.name, toolchain.identity(), identities), kept)
 
 

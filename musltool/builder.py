@@ -72,7 +72,6 @@ class Builder(ABC):
         # the sysroot holding them is set once they are built.
         self.dependencies: list[Builder] = []
         self.sysroot: Path | None = None
-        self.workdir: Path | None = None
 
     @classmethod
     def check_recipe(cls, recipe: Recipe, source: str) -> None:

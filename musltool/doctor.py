@@ -34,9 +34,10 @@ def report_lines(isas: list[Isa]) -> list[tuple[bool, str, str]]:
         containers, images = leftovers()
         found = [*(f"container {c}" for c in containers), *(f"image {i}" for i in images)]
         lines.append((not found, "leftovers", ", ".join(found) + " (invoke clean removes them)" if found else "none"))
-    for tool in ("patch", "bwrap", "mke2fs", "debugfs", "cmake", "pkg-config"):
-        path = which(tool)
-        lines.append((path is not None, tool, path or f"not installed ({DEBIAN_PACKAGES[tool]})"))
+    for tool, key in HOST_TOOLS.items():
+        if tool != "dockerd":  # the daemon's line is above
+            path = which(tool)
+            lines.append((path is not None, tool, path or f"not installed ({DEBIAN_PACKAGES[key]})"))
     for isa in isas:
         path = which(isa.qemu_system)
         lines.append((path is not None, isa.qemu_system, path or f"not installed ({isa.qemu_system_package})"))

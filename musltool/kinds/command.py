@@ -23,7 +23,7 @@ from musltool.runners import Session, oldest_cpu_env
 from musltool.schema import Key
 from musltool.sources import prepared_source
 from musltool.toolchain.base import sysroot_env
-from musltool.util import last_meaningful_line, run
+from musltool.util import run
 
 CHECK_TIMEOUT = 1800
 
@@ -43,14 +43,20 @@ class CommandBuilder(Builder):
         # more programs the build makes, installed and verified beside `output`
         "programs": Key(list, items=str, check=_relative_paths),
         "check": Key(str),
+        # lines the check's log must hold (the last test ran, nothing skipped): exit 0 is not enough
+        "check_shows": Key(list, items=str),
         "install": Key(str),
         "installs": Key(list, items=str, check=_relative_paths),
     }
+
+    workdir: Path | None = None  # set by compile(); the check runs in its source tree
 
     @classmethod
     def check_recipe(cls, recipe: Recipe, source: str) -> None:
         super().check_recipe(recipe, source)
         build = recipe.data.get("build", {})
+        if bool(build.get("check")) != bool(build.get("check_shows")):
+            raise UsageError(f"{source}: build: a check says both what runs (check) and what its log must show (check_shows)")
         if bool(build.get("install")) != bool(build.get("installs")):
             raise UsageError(f"{source}: build: a library says both how it installs (install) and what (installs)")
 
@@ -152,5 +158,11 @@ class CommandBuilder(Builder):
                 timeout=CHECK_TIMEOUT)  # fmt: skip
         except BuildError as exc:
             return TestResult(name, Status.FAILED, str(exc), Evidence.NONE, "upstream")
-        tail = last_meaningful_line(log_file.read_text())
-        return TestResult(name, Status.PASSED, f"passed: {tail} (log: {log_file})", Evidence.FUNCTIONAL, "upstream")
+        lines = {line.strip() for line in log_file.read_text().splitlines()}
+        absent = [shown for shown in self.build_table["check_shows"] if shown not in lines]
+        if absent:  # exit 0 alone: a suite that skipped or ran nothing would pass
+            return TestResult(name, Status.FAILED, f"exit 0, but the log lacks {absent[0]!r} (log: {log_file})",
+                              Evidence.NONE, "upstream")  # fmt: skip
+        shown = len(self.build_table["check_shows"])
+        return TestResult(name, Status.PASSED, f"exit 0, log shows the {shown} required lines (log: {log_file})",
+                          Evidence.FUNCTIONAL, "upstream")  # fmt: skip

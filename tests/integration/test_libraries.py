@@ -212,7 +212,8 @@ $AR rcs libgreet.a greet.o
 $CC $CFLAGS -o greet-demo demo.c libgreet.a $LDFLAGS
 """
 output = "greet-demo"
-check = './greet-demo | grep -qx "hello from libgreet"'
+check = './greet-demo | grep -x "hello from libgreet"'
+check_shows = ["hello from libgreet"]
 install = """
 install -D -m 644 libgreet.a "$DESTDIR/usr/lib/libgreet.a"
 install -D -m 644 greet.h "$DESTDIR/usr/include/greet.h"
@@ -324,13 +325,20 @@ def test_meson_finds_the_libraries_through_the_sysroot_and_tests_under_emulation
     assert get_isa(isa_name).qemu_cpu in " ".join(result["command"])
 
 
-def test_a_failing_upstream_check_fails_the_library_and_its_dependent(tmp_path):
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        (('grep -x "hello', 'grep -x "goodbye'), "failed with exit 1"),  # the check exits non-zero
+        (('check_shows = ["hello', 'check_shows = ["goodbye'), "exit 0, but the log lacks 'goodbye"),
+    ],
+)
+def test_a_failing_upstream_check_fails_the_library_and_its_dependent(tmp_path, change, why):
     broken = dict(LIBGREET)
-    broken["recipe.toml"] = LIBGREET["recipe.toml"].replace('grep -qx "hello', 'grep -qx "goodbye')
+    broken["recipe.toml"] = LIBGREET["recipe.toml"].replace(*change)
     write_recipes(tmp_path, {"libgreet": broken, "greeter": GREETER})
     done = invoke("build", "--recipe", "greeter", "--arch", "riscv64", cwd=tmp_path)
     assert done.returncode == 7, done.stderr
     assert "libgreet for riscv64 failed verification" in done.stderr
-    assert "1 of 2 failed, first: upstream tests" in done.stderr
+    assert "1 of 2 failed, first: upstream tests" in done.stderr and why in done.stderr
     assert built(done.stderr) == ["libgreet"]
     assert not list((tmp_path / "dist" / "riscv64").glob("*greet*"))

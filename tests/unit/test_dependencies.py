@@ -158,6 +158,7 @@ def test_a_dependent_is_rebuilt_when_its_library_changes(tmp_path):
     [
         (('installs = ["usr/lib/libdemo.a"]', ""), r"says both how it installs \(install\) and what \(installs\)"),
         (("[[verify]]", '[[verify]]\nprogram = "other"'), "program 'other' is not built"),
+        (('install = "make install"', 'check = "make check"\ninstall = "make install"'), "check_shows"),
         (('kind = "command"', 'kind = "command"\nverify_files = ["data.txt"]'), "verify_files: not found"),
         (('kind = "command"', 'kind = "command"\ndepends = "xz"'), "depends"),
         (('output = "demo"', 'output = "demo"\nprograms = ["/bin/sh"]'), "must be a path inside the recipe folder"),
