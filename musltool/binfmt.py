@@ -7,7 +7,7 @@ from pathlib import Path
 
 from musltool.errors import MissingToolError
 from musltool.isa import Isa, host_isa
-from musltool.util import run
+from musltool.process import run
 
 BINFMT_DIR = Path("/proc/sys/fs/binfmt_misc")
 BINFMT_CONF_DIRS = (Path("/usr/lib/binfmt.d"), Path("/etc/binfmt.d"))

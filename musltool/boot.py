@@ -21,14 +21,17 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from musltool import __version__, settings
+from musltool import __version__
 from musltool.busybox.suite import SuiteOutcome, SuiteTest, parse_suite
+from musltool.cache import cache_dir
+from musltool.dist import Dist
 from musltool.errors import MissingToolError, VerificationError
+from musltool.files import atomic_write_text
 from musltool.firmware import SHARE, FirmwareImages
 from musltool.isa import Isa
 from musltool.kernels import Kernel
+from musltool.process import kill_group, log, which
 from musltool.report import BuildReport, Evidence, Status, TestResult, Verification
-from musltool.util import atomic_write_text, kill_group, log, which
 
 LOGIN_LIMIT = 240  # seconds from power-on to the login prompt
 SUITE_LIMIT = 900  # seconds for one suite on the booted system
@@ -241,7 +244,7 @@ def _suite_checks(checks: list[TestResult], outcome: SuiteOutcome, suite: str) -
 
 def _tail(console: Console) -> str:
     lines = [line for line in console.text().replace("\r", "").splitlines() if line.strip()]
-    return " | ".join(lines[-3:])[-300:]
+    return " | ".join(lines[-3:])[-300:] or "the console printed nothing"
 
 
 def boot_table(result: BootResult, user_functional: set[str]) -> str:
@@ -292,22 +295,20 @@ def record(result: BootResult, dist: Path) -> Path:
     user = user_functional_applets(result.images.busybox)
     table = boot_table(result, user)
     if not result.passed:
-        path = settings.cache_dir() / "logs" / f"boot-{result.isa.name}.txt"
+        path = cache_dir() / "logs" / f"boot-{result.isa.name}.txt"
         atomic_write_text(path, table)
         failed = [c for c in result.checks if c.failed]
         raise VerificationError(
             f"boot of {result.isa.name} failed: {len(failed)} of {len(result.checks)} checks, first: "
             f"{failed[0].name}: {failed[0].detail[:200]} (table and transcript: {path})"
         )
-    folder = dist / result.isa.name
-    atomic_write_text(folder / "boot.txt", table)
-    atomic_write_text(
-        folder / "boot.json", json.dumps(boot_report(result, user), indent=2, sort_keys=True) + "\n"
-    )
+    folder = result.isa.name
+    report = json.dumps(boot_report(result, user), indent=2, sort_keys=True) + "\n"
+    Dist(dist).install({f"{folder}/boot.txt": (table.encode(), 0o644), f"{folder}/boot.json": (report.encode(), 0o644)})
     log(
         f"boot of {result.isa.name}: passed {len(result.checks)} checks in {result.timings['total']:.1f}s"
     )
-    return folder / "boot.json"
+    return dist / folder / "boot.json"
 
 
 def user_functional_applets(report: BuildReport) -> set[str]:
@@ -322,11 +323,7 @@ def user_functional_applets(report: BuildReport) -> set[str]:
 def proven_boot(dist: Path, images: FirmwareImages, kernel: Kernel) -> dict[str, object] | None:
     """The boot report in dist/<isa>/ if it proves these very images with this very kernel
     (a passing boot of the same bytes: reproducible images make this common)."""
-    path = dist / images.isa.name / "boot.json"
-    try:
-        report = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
+    report = Dist(dist).read_json(f"{images.isa.name}/boot.json")
     if not isinstance(report, dict):
         return None
     kernel_facts = report.get("kernel")

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
 import json
-import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +13,7 @@ from filelock import FileLock
 
 from musltool import __version__, settings
 from musltool.builder import Builder, BuildOptions, Built
+from musltool.cache import cache_dir
 from musltool.catalog import builder_class, load_recipe
 from musltool.dependencies import (
     assemble_sysroot,
@@ -24,16 +22,18 @@ from musltool.dependencies import (
     library_files,
     sysroot_key,
 )
+from musltool.dist import Dist
 from musltool.elf import require_static_binary
-from musltool.errors import UsageError, VerificationError
+from musltool.errors import VerificationError
 from musltool.extract import is_complete
+from musltool.files import atomic_write_text, sha256_file
 from musltool.isa import Isa
+from musltool.process import log
 from musltool.recipes import Recipe
-from musltool.report import BuildReport, Check, ReportError, Verification, load_report, report_path
+from musltool.report import BuildReport, Check, ReportError, Verification
 from musltool.runners import check_runner_name, get_runner
 from musltool.toolchain import get_toolchain
 from musltool.toolchain.base import Toolchain
-from musltool.util import atomic_write_text, log, sha256_file
 
 
 @dataclass
@@ -72,47 +72,21 @@ def work_dir(builder: Builder) -> Path:
     """The build's stable work folder: cache/work/<recipe>-<isa>-<hash of its work key>."""
     key = json.dumps(builder.work_key(), sort_keys=True)
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
-    return settings.cache_dir() / "work" / f"{builder.recipe.name}-{builder.isa.name}-{digest}"
+    return cache_dir() / "work" / f"{builder.recipe.name}-{builder.isa.name}-{digest}"
 
 
-def previous_report(dist: Path, isa: Isa, binary: str) -> BuildReport | None:
+def previous_report(dist: Dist, isa: Isa, binary: str) -> BuildReport | None:
     """The report of the build in dist/, if any; a malformed one counts as none."""
     try:
-        return load_report(report_path(dist, isa.name, binary))
+        return dist.report(isa.name, binary)
     except ReportError as exc:
         log(f"{exc}: rebuilding")
         return None
 
 
-def is_current(report: BuildReport | None, fp: str, binary: Path) -> bool:
+def is_current(report: BuildReport | None, fp: str, dist: Dist) -> bool:
     """The build in dist/ is verified, made from these inputs, and its binary is untouched."""
-    return (
-        report is not None
-        and report.fingerprint == fp
-        and report.is_verified()
-        and report.matches(binary)
-    )
-
-
-DIST_MARKER = ".musltool-dist"  # says a folder is musltool output: `clean` may remove it
-
-
-def is_dist(folder: Path) -> bool:
-    return (folder / DIST_MARKER).is_file()
-
-
-def require_writable(dist: Path, isa: Isa) -> Path:
-    """dist/<isa> exists and takes files, checked before any build work."""
-    folder = dist / isa.name
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".musltool-probe-"):
-            pass
-        if not is_dist(dist):
-            (dist / DIST_MARKER).write_text("musltool output folder\n")
-    except OSError as exc:
-        raise UsageError(f"output folder {folder} is not writable: {exc.strerror}") from exc
-    return folder
+    return report is not None and report.fingerprint == fp and report.is_verified() and dist.matches(report)
 
 
 def make_report(
@@ -144,38 +118,24 @@ def make_report(
     )
 
 
-def install(dist_isa: Path, built: Built, report: BuildReport) -> Path:
-    """Every file is written beside its target first (a full or read-only disk fails here,
-    leaving the previous build whole); then they are renamed in, the report last."""
-    files: dict[str, tuple[bytes, int]] = {report.binary: (built.binary.read_bytes(), 0o755)}
+def install(dist: Dist, built: Built, report: BuildReport) -> Path:
+    """The binary, its programs and companions, its verification table and its report, in
+    one transaction of the output folder (the report last)."""
+    folder = report.isa
+    files: dict[str, tuple[bytes, int]] = {f"{folder}/{report.binary}": (built.binary.read_bytes(), 0o755)}
     for name, path in built.programs.items():
-        files[name] = (path.read_bytes(), 0o755)
+        files[f"{folder}/{name}"] = (path.read_bytes(), 0o755)
     for name, path in built.companions.items():
-        files[name] = (path.read_bytes(), 0o644)
-    files[f"{report.binary}.verify.txt"] = (report.verification.table(report.isa).encode(), 0o644)
-    files[f"{report.binary}.json"] = (report.to_json().encode(), 0o644)
-    staged: list[tuple[Path, Path]] = []
-    try:
-        for name, (data, mode) in files.items():
-            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=dist_isa)
-            staged.append((Path(tmp), dist_isa / name))
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.chmod(tmp, mode)
-        for tmp, target in staged:  # the report is the last one
-            os.replace(tmp, target)
-    except OSError as exc:
-        raise UsageError(f"cannot install into {dist_isa}: {exc.strerror}; the previous build is unchanged") from exc
-    finally:
-        for tmp, _ in staged:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
-    return dist_isa / report.binary
+        files[f"{folder}/{name}"] = (path.read_bytes(), 0o644)
+    files[f"{folder}/{report.binary}.verify.txt"] = (report.verification.table(report.isa).encode(), 0o644)
+    files[f"{folder}/{report.binary}.json"] = (report.to_json().encode(), 0o644)
+    dist.install(files, what=str(dist.path(folder)))
+    return dist.path(f"{folder}/{report.binary}")
 
 
 def _verification_failure(report: BuildReport) -> VerificationError:
     """The error, with the full table kept in the cache's logs for the user to read."""
-    table = settings.cache_dir() / "logs" / f"{report.recipe}-{report.isa}.verify.txt"
+    table = cache_dir() / "logs" / f"{report.recipe}-{report.isa}.verify.txt"
     atomic_write_text(table, report.verification.table(report.isa))
     results = report.verification.results
     failed = [r for r in results if r.failed]
@@ -189,7 +149,7 @@ def _verification_failure(report: BuildReport) -> VerificationError:
 def prepare(recipe: Recipe, isa: Isa, options: BuildOptions) -> Builder:
     """The builder, with every option and input checked: nothing is built yet."""
     check_runner_name(options.runner)
-    settings.cache_dir()  # MUSLTOOL_CACHE and SOURCE_DATE_EPOCH are checked before any work
+    cache_dir()  # MUSLTOOL_CACHE and SOURCE_DATE_EPOCH are checked before any work
     settings.source_date_epoch()
     kind = builder_class(recipe)
     kind.check_options(recipe, options.kind_options)
@@ -235,14 +195,14 @@ def run_build(builder: Builder) -> BuildResult:
     """The prepared build: up to date, or compiled, checked, verified and installed."""
     recipe, isa, options = builder.recipe, builder.isa, builder.options
     fp = fingerprint(builder)
-    dist_isa = options.dist / isa.name
-    target = dist_isa / recipe.binary
-    previous = previous_report(options.dist, isa, recipe.binary)
-    if not options.force and is_current(previous, fp, target):
+    dist = Dist(options.dist)
+    target = dist.path(f"{isa.name}/{recipe.binary}")
+    previous = previous_report(dist, isa, recipe.binary)
+    if not options.force and is_current(previous, fp, dist):
         log(f"{recipe.name} for {isa.name} is up to date ({target}); nothing rebuilt")
         assert previous is not None
         return BuildResult(isa, target, previous, up_to_date=True)
-    require_writable(options.dist, isa)
+    dist.prepare(isa.name)
     runner = get_runner(options.runner, isa)  # a missing docker or qemu is found before compiling
     if builder.dependencies and builder.sysroot is None:
         builder.sysroot = build_dependencies(builder.dependencies, isa, builder.toolchain)
@@ -263,19 +223,10 @@ def run_build(builder: Builder) -> BuildResult:
         verification = Verification(runner.name, tuple(results))
         timings = {"compile": compiled - started, "verify": time.monotonic() - compiled}
         report = make_report(builder, built, checks, verification, fp)
-        if not report.is_verified():
-            _remove_stale(dist_isa, [recipe.binary, *built.programs])
+        if not report.is_verified():  # the previous good build, if any, stays as it was
             raise _verification_failure(report)
         if built.installed is not None:
             keep_library(recipe.name, isa.name, fp, built.installed)
-        installed = install(dist_isa, built, report)
+        installed = install(dist, built, report)
     log(f"{recipe.name} for {isa.name}: {report.size} bytes, verified with {runner.name} -> {installed}")
     return BuildResult(isa, installed, report, up_to_date=False, timings=timings)
-
-
-def _remove_stale(dist_isa: Path, binaries: list[str]) -> None:
-    """A failed rebuild must not leave an older binary (or program beside it) looking current."""
-    for binary in binaries:
-        for path in [dist_isa / binary, *dist_isa.glob(f"{binary}.*")]:
-            if path.is_file() and not path.is_symlink():
-                path.unlink()

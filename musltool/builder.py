@@ -13,16 +13,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from musltool.container import Tree
 from musltool.errors import UsageError
 from musltool.fetch import FetchOptions, fetch_options
+from musltool.filetree import Tree
 from musltool.isa import Isa
+from musltool.process import run
 from musltool.recipes import Recipe
 from musltool.report import TestResult
 from musltool.runners import Session
 from musltool.schema import Key
 from musltool.toolchain.base import Toolchain
-from musltool.util import run
 from musltool.verify import run_smoke_tests
 
 

@@ -17,11 +17,12 @@ from typing import Any
 
 from musltool import __version__
 from musltool.boot import qemu_command
-from musltool.container import Tree, tar_bytes
+from musltool.dist import SUMS, Dist
+from musltool.files import sha256_bytes
+from musltool.filetree import Tree, tar_bytes
 from musltool.firmware import FirmwareImages
 from musltool.kernels import Kernel
-from musltool.package import SUMS, gzip_bytes, merged_sums
-from musltool.util import atomic_write_bytes, atomic_write_text, sha256_bytes
+from musltool.package import gzip_bytes
 
 MANIFEST = "busybox-firmware.manifest.json"
 RUN_SCRIPT = "run-qemu.sh"
@@ -90,9 +91,10 @@ def write_bundles(
 ) -> list[Bundle]:
     """A bundle per proven (images, kernel, boot report), then SHA256SUMS and the manifest."""
     bundles = []
+    files: dict[str, tuple[bytes, int]] = {}
     for images, kernel, boot in proven:
         file_name, data = make_bundle(images, kernel)
-        atomic_write_bytes(dist / file_name, data)
+        files[file_name] = (data, 0o644)
         bundles.append(Bundle(images, kernel, dist / file_name, sha256_bytes(data), boot))
     manifest = {
         "musltool": __version__,
@@ -113,10 +115,10 @@ def write_bundles(
             for b in bundles
         },
     }
-    atomic_write_text(dist / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-    atomic_write_text(
-        dist / SUMS, merged_sums(dist / SUMS, {b.path.name: b.sha256 for b in bundles})
-    )
+    files[MANIFEST] = ((json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode(), 0o644)
+    output = Dist(dist)
+    files[SUMS] = (output.merged_sums({b.path.name: b.sha256 for b in bundles}), 0o644)
+    output.install(files)
     return bundles
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import signal
 import sys
@@ -14,6 +15,8 @@ from invoke.exceptions import Exit
 from musltool.errors import MusltoolError
 
 F = TypeVar("F", bound=Callable[..., Any])
+# A folder or file that cannot be written, or a full disk: bad input (exit 2), as README says.
+UNWRITABLE = frozenset({errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT})
 
 
 class Terminated(KeyboardInterrupt):
@@ -43,7 +46,9 @@ def one_line_errors(func: F) -> F:
         except KeyboardInterrupt:
             raise Exit("musltool: interrupted", code=130) from None
         except OSError as exc:  # a disk or permission problem no check foresaw
-            raise Exit(f"musltool: error: {exc}", code=1) from None
+            where = f"{exc.filename}: " if exc.filename else ""
+            code = 2 if exc.errno in UNWRITABLE else 1
+            raise Exit(f"musltool: error: {where}{exc.strerror or exc}", code=code) from None
         finally:
             signal.signal(signal.SIGTERM, previous)
 
@@ -62,8 +67,9 @@ INVOKE_CONFIG_NAMES = ("invoke.yaml", "invoke.yml", "invoke.json")
 
 
 def invoke_config_problem(folders: list[Path]) -> str | None:
-    """The first Invoke config file (system, user, project) that does not parse, in one line:
-    Invoke would otherwise stop with a traceback before any task runs."""
+    """The first Invoke config file (system, user, project) that does not parse, is not a file,
+    or gives musltool's settings the wrong type, in one line: Invoke would otherwise stop with
+    a traceback."""
     import json
 
     from invoke.util import yaml
@@ -72,8 +78,10 @@ def invoke_config_problem(folders: list[Path]) -> str | None:
     candidates += [Path.home() / f".{name}" for name in INVOKE_CONFIG_NAMES]
     candidates += [folder / name for folder in folders for name in INVOKE_CONFIG_NAMES]
     for path in candidates:
-        if not path.is_file():
+        if not path.exists():
             continue
+        if not path.is_file():
+            return f"{path}: is not a file"
         try:
             text = path.read_text()
             data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
@@ -82,6 +90,23 @@ def invoke_config_problem(folders: list[Path]) -> str | None:
             return f"{path}: {reason}"
         if data is not None and not isinstance(data, dict):
             return f"{path}: must hold a mapping of settings, not {type(data).__name__}"
+        problem = musltool_settings_problem((data or {}).get("musltool"))
+        if problem:
+            return f"{path}: {problem}"
+    return None
+
+
+def musltool_settings_problem(settings: object) -> str | None:
+    """Why the `musltool:` settings have the wrong shape, or None."""
+    if settings is None:
+        return None
+    if not isinstance(settings, dict):
+        return f"musltool: must be a mapping of settings, not {type(settings).__name__}"
+    mirrors = settings.get("mirrors")
+    if mirrors is not None and not isinstance(mirrors, str) and not (
+        isinstance(mirrors, list) and all(isinstance(m, str) for m in mirrors)
+    ):
+        return f"musltool.mirrors: must be a list of URLs or one string of them, not {mirrors!r}"
     return None
 
 
@@ -90,3 +115,22 @@ def exit_on_broken_invoke_config(folders: list[Path]) -> None:
     if problem:
         sys.stderr.write(f"musltool: error: invalid Invoke config {problem}\n")
         sys.exit(2)
+
+
+def one_line_parse_errors(program_class: type) -> None:
+    """A task option Invoke cannot parse (unknown, or missing its value) becomes one
+    `musltool: error:` line and exit 2, as every other bad input is."""
+    from invoke.exceptions import ParseError
+
+    parse_tasks = program_class.parse_tasks
+    if getattr(parse_tasks, "musltool", False):
+        return
+
+    def parse_tasks_in_one_line(self) -> None:
+        try:
+            parse_tasks(self)
+        except ParseError as exc:
+            raise Exit(f"musltool: error: {exc}", code=2) from None
+
+    parse_tasks_in_one_line.musltool = True  # type: ignore[attr-defined]
+    program_class.parse_tasks = parse_tasks_in_one_line

@@ -16,11 +16,11 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from musltool import settings
+from musltool.cache import cache_dir
 from musltool.errors import BuildError, UsageError
 from musltool.extract import COMPLETE_MARKER, is_complete
+from musltool.files import staging_dir
 from musltool.recipes import Recipe
-from musltool.util import staging_dir
 
 
 def dependency_order(recipe: Recipe, load: Callable[[str], Recipe]) -> list[Recipe]:
@@ -56,7 +56,7 @@ def _load_dependency(dependent: Recipe, name: str, load: Callable[[str], Recipe]
 
 def library_files(name: str, isa: str, fingerprint: str) -> Path:
     """Where a built library's files are kept: one folder per library build."""
-    return settings.cache_dir() / "sysroot" / "libraries" / f"{name}-{isa}-{fingerprint[:16]}"
+    return cache_dir() / "sysroot" / "libraries" / f"{name}-{isa}-{fingerprint[:16]}"
 
 
 def keep_library(name: str, isa: str, fingerprint: str, installed: Path) -> Path:
@@ -77,7 +77,7 @@ def sysroot_key(isa: str, toolchain: dict[str, str], libraries: list[tuple[str, 
 def assemble_sysroot(isa: str, key: str, folders: list[Path]) -> Path:
     """One folder holding every library's files (usr/include, usr/lib ...), made once per key.
     Two libraries installing the same path with different bytes is an error."""
-    dest = settings.cache_dir() / "sysroot" / f"{isa}-{key}"
+    dest = cache_dir() / "sysroot" / f"{isa}-{key}"
     with FileLock(str(dest) + ".lock"):
         if is_complete(dest):
             return dest

@@ -6,13 +6,15 @@ import os
 import subprocess
 import time
 
-from musltool import settings
 from musltool.binfmt import binfmt_ready, register_binfmt
-from musltool.container import docker_available, leftovers
-from musltool.errors import MissingToolError
+from musltool.cache import cache_dir
+from musltool.cleanup import find_leftovers
+from musltool.docker import docker_available
+from musltool.errors import MissingToolError, UsageError
+from musltool.files import folder_size
 from musltool.isa import Isa, host_isa
+from musltool.process import log, run, which
 from musltool.toolchain.zigexe import zig_version
-from musltool.util import folder_size, log, run, which
 
 DEBIAN_PACKAGES = {"docker": "docker.io", "qemu": "qemu-user-static", "bwrap": "bubblewrap", "patch": "patch",
                    "mke2fs": "e2fsprogs", "debugfs": "e2fsprogs", "cmake": "cmake", "pkg-config": "pkg-config"}
@@ -30,10 +32,8 @@ def report_lines(isas: list[Isa]) -> list[tuple[bool, str, str]]:
     for isa in isas:
         ok, detail = binfmt_ready(isa)
         lines.append((ok, f"binfmt {isa.name}", detail))
-    if docker_ok:
-        containers, images = leftovers()
-        found = [*(f"container {c}" for c in containers), *(f"image {i}" for i in images)]
-        lines.append((not found, "leftovers", ", ".join(found) + " (invoke clean removes them)" if found else "none"))
+    found = find_leftovers().lines()
+    lines.append((not found, "leftovers of killed runs", ", ".join(found) + " (invoke clean removes them)" if found else "none"))
     for tool, key in HOST_TOOLS.items():
         if tool != "dockerd":  # the daemon's line is above
             path = which(tool)
@@ -42,8 +42,11 @@ def report_lines(isas: list[Isa]) -> list[tuple[bool, str, str]]:
         path = which(isa.qemu_system)
         lines.append((path is not None, isa.qemu_system, path or f"not installed ({isa.qemu_system_package})"))
     lines.append((True, "zig", zig_version()))
-    cache = settings.cache_dir()
-    lines.append((True, "cache", f"{cache} ({folder_size(cache) / 1e6:.1f} MB)"))
+    try:
+        cache = cache_dir()
+        lines.append((True, "cache", f"{cache} ({folder_size(cache) / 1e6:.1f} MB)"))
+    except UsageError as exc:
+        lines.append((False, "cache", str(exc)))
     return lines
 
 
@@ -90,7 +93,7 @@ def start_dockerd(wait_seconds: float = 60) -> str:
         return f"docker daemon {detail} already answers"
     if which("dockerd") is None:
         raise MissingToolError("dockerd not installed: install docker.io")
-    log_path = settings.cache_dir() / "dockerd.log"
+    log_path = cache_dir() / "dockerd.log"
     with log_path.open("ab") as log_file:
         subprocess.Popen(
             ["dockerd", *DOCKERD_ARGS],

@@ -9,7 +9,7 @@ from pathlib import Path
 from filelock import FileLock
 
 from musltool.errors import DownloadError
-from musltool.util import staging_dir
+from musltool.files import staging_dir
 
 COMPLETE_MARKER = ".musltool-complete"
 

@@ -26,8 +26,10 @@ from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from musltool import settings
+from musltool.cache import cache_dir
 from musltool.errors import DownloadError, UsageError
-from musltool.util import log, sha256_file
+from musltool.files import sha256_file
+from musltool.process import log
 
 CONNECT_TIMEOUT = 15
 STALL_TIMEOUT = 20  # seconds without a byte before a source counts as stalled
@@ -81,7 +83,7 @@ def config_mirror_list(value: object) -> list[str]:
 
 
 def downloads_dir(options: FetchOptions) -> Path:
-    path = (options.cache or settings.cache_dir()) / "downloads"
+    path = (options.cache or cache_dir()) / "downloads"
     path.mkdir(parents=True, exist_ok=True)
     return path
 

@@ -12,22 +12,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from musltool.busybox.rootfs import rootfs_tree
+from musltool.busybox.rootfs import rootfs_tree, verified_busybox
 from musltool.catalog import load_recipe
-from musltool.container import Tree
+from musltool.dist import Dist
 from musltool.errors import UsageError
+from musltool.files import sha256_bytes
+from musltool.filetree import Entry, Tree, read_folder
 from musltool.images import ext4_image, initramfs
 from musltool.isa import Isa
 from musltool.kernels import Kernel
-from musltool.package import verified_report
 from musltool.recipes import require_file_name
 from musltool.report import BuildReport
-from musltool.util import atomic_write_bytes, sha256_bytes
 
 FIRMWARE_FILES = "firmware"  # in the BusyBox recipe folder
 SHARE = "usr/share/musltool"  # where the suites go in the image
 DISK_MB = 16  # the ext4 image holds the same tree
 PRIVATE_FILES = {"etc/shadow": 0o600}
+# What the image's inittab and rcS run to reach a login prompt, and what powers it off.
+BOOT_APPLETS = ("init", "sh", "mount", "mkdir", "mdev", "hostname", "ifconfig", "echo", "getty", "login",
+                "poweroff")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -39,68 +42,58 @@ class FirmwareImages:
     sha256: dict[str, str]
 
 
-def firmware_tree(dist: Path, isa: Isa, add: list[str], overlay: Path | None, kernel: Kernel | None) -> tuple[Tree, BuildReport]:
-    report = verified_report(dist, isa, "busybox")
-    busybox = (dist / isa.name / "busybox").read_bytes()
+def require_boot_applets(report: BuildReport) -> None:
+    """A BusyBox without what the boot needs would wait for a login prompt that never comes."""
+    missing = [a for a in BOOT_APPLETS if a not in report.details.get("applets", [])]
+    if missing:
+        raise UsageError(f"this BusyBox for {report.isa} cannot boot to a login prompt: it lacks "
+                         f"{', '.join(missing)} (build it with them, e.g. the default config)")  # fmt: skip
+
+
+def firmware_tree(dist: Dist, isa: Isa, add: list[str], overlay: Path | None, kernel: Kernel | None) -> tuple[Tree, BuildReport]:
+    report, busybox = verified_busybox(dist, isa)
+    require_boot_applets(report)
     tree, _ = rootfs_tree(busybox, report.details["install_paths"])
     tree = tree.without("etc/inittab")
     recipe = load_recipe("busybox")
     assert recipe.folder is not None
-    _add_folder(tree, recipe.folder / FIRMWARE_FILES, "")
+    tree.overlay(_recipe_files(recipe.folder / FIRMWARE_FILES, ""), "the recipe's firmware files")
     tree.add_symlink("init", "bin/busybox")
     tree.add_chardev("dev/console", 5, 1)  # before devtmpfs is mounted, init's stdio is here
     tree.add_dir("usr/share")
     tree.add_dir(SHARE)
     tree.add_file(f"{SHARE}/boot-suite.sh", (recipe.folder / "boot-suite.sh").read_bytes())
     tree.add_file(f"{SHARE}/suite.sh", (recipe.folder / "suite.sh").read_bytes())
-    _add_folder(tree, recipe.folder / "suite-data", f"{SHARE}/suite-data")
+    tree.overlay(_recipe_files(recipe.folder / "suite-data", f"{SHARE}/suite-data"), "the suite's data")
     for name in add:
         _add_binary(tree, dist, isa, name)
     if overlay is not None:
-        if not overlay.is_dir():
-            raise UsageError(f"--overlay {overlay}: not a folder")
-        _add_folder(tree, overlay, "", replace=True)
+        tree.overlay(read_folder(overlay, what=f"--overlay {overlay}"), f"--overlay {overlay}")
     if kernel is not None and kernel.modules is not None:
         for module in kernel.module_names:
             tree.add_file(f"lib/modules/{module}", (kernel.modules / module).read_bytes())
-    return _with_parents(tree), report
+    return tree.with_parents().check(), report
 
 
-def _add_folder(tree: Tree, folder: Path, prefix: str, replace: bool = False) -> None:
-    """Every file and folder below `folder` at `prefix` in the tree (modes: executable or not)."""
+def _recipe_files(folder: Path, prefix: str) -> Tree:
+    """Files of the recipe folder, modes by their execute bit (a checkout's umask does not
+    change the image); etc/shadow is root's alone."""
+    tree = read_folder(folder, prefix, keep_modes=False)
     if prefix:
         tree.add_dir(prefix)
-    for path in sorted(folder.rglob("*")):
-        name = f"{prefix}/{path.relative_to(folder)}".lstrip("/")
-        if replace:
-            tree.entries = [e for e in tree.entries if e.path != name]
-        if path.is_symlink():
-            tree.add_symlink(name, str(path.readlink()))
-        elif path.is_dir():
-            if not any(e.path == name for e in tree.entries):
-                tree.add_dir(name)
-        else:
-            mode = PRIVATE_FILES.get(name, 0o755 if path.stat().st_mode & 0o111 else 0o644)
-            tree.add_file(name, path.read_bytes(), mode)
-
-
-def _add_binary(tree: Tree, dist: Path, isa: Isa, name: str) -> None:
-    require_file_name(name, "--add")
-    report = verified_report(dist, isa, name)
-    tree.add_file(f"usr/bin/{report.binary}", (dist / isa.name / report.binary).read_bytes(), 0o755)
-
-
-def _with_parents(tree: Tree) -> Tree:
-    """Every folder an entry lives in is an entry too (a cpio archive needs them listed)."""
-    have = {e.path for e in tree.entries}
-    for entry in list(tree.entries):
-        parts = entry.path.split("/")[:-1]
-        for depth in range(1, len(parts) + 1):
-            folder = "/".join(parts[:depth])
-            if folder not in have:
-                tree.add_dir(folder)
-                have.add(folder)
+    for path, mode in PRIVATE_FILES.items():
+        entry = tree.get(path)
+        if entry is not None:
+            tree.entries[tree.entries.index(entry)] = Entry(entry.path, entry.data, mode)
     return tree
+
+
+def _add_binary(tree: Tree, dist: Dist, isa: Isa, name: str) -> None:
+    require_file_name(name, "--add")
+    report = dist.verified_report(isa, name)
+    binary = dist.read(f"{isa.name}/{report.binary}")
+    assert binary is not None
+    tree.add_file(f"usr/bin/{report.binary}", binary, 0o755)
 
 
 def image_names(report: BuildReport) -> tuple[str, str]:
@@ -108,13 +101,12 @@ def image_names(report: BuildReport) -> tuple[str, str]:
     return f"{stem}.cpio.gz", f"{stem}.ext4"
 
 
-def build_images(dist: Path, isa: Isa, add: list[str], overlay: Path | None, kernel: Kernel | None) -> FirmwareImages:
+def build_images(dist_folder: Path, isa: Isa, add: list[str], overlay: Path | None, kernel: Kernel | None) -> FirmwareImages:
     """The initramfs and the ext4 image in dist/<isa>/, from the same tree."""
+    dist = Dist(dist_folder)
     tree, report = firmware_tree(dist, isa, add, overlay, kernel)
     ramfs, disk = initramfs(tree), ext4_image(tree.without("dev/console"), DISK_MB)
     ramfs_name, disk_name = image_names(report)
-    folder = dist / isa.name
-    atomic_write_bytes(folder / ramfs_name, ramfs)
-    atomic_write_bytes(folder / disk_name, disk)
+    dist.install({f"{isa.name}/{ramfs_name}": (ramfs, 0o644), f"{isa.name}/{disk_name}": (disk, 0o644)})
     sums = {ramfs_name: sha256_bytes(ramfs), disk_name: sha256_bytes(disk)}
-    return FirmwareImages(isa, report, folder / ramfs_name, folder / disk_name, sums)
+    return FirmwareImages(isa, report, dist.path(f"{isa.name}/{ramfs_name}"), dist.path(f"{isa.name}/{disk_name}"), sums)

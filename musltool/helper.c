@@ -7,7 +7,11 @@
  *   helper run [--isolate RESOLV HOSTS] [--dns NAME=IPV4 ...] SECONDS PROGRAM [ARGS ...]
  *       Runs PROGRAM in its own process group, kills the group after SECONDS, and appends one
  *       line to stderr saying how it ended: "@@musltool-status exit N", "signal N" or
- *       "timeout". Exits 0 when it could run PROGRAM at all.
+ *       "timeout". Exits 0 when it could run PROGRAM at all. When PROGRAM ends, every process
+ *       it left behind ends too, daemons included: the helper is a child subreaper, so
+ *       whatever PROGRAM's descendants orphan (a setsid and double fork) becomes its child,
+ *       and it kills its children until none is left. No process outlives the run holding
+ *       its output open.
  *       --dns serves those names on 127.0.0.1:53 (UDP) while PROGRAM runs: A records for them,
  *       NXDOMAIN for every other name. It is the resolver that a "static musl does DNS with
  *       nothing installed" claim is checked against, with no hosts file involved.
@@ -20,6 +24,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -223,6 +228,65 @@ static int serve(void)
 	return 0;
 }
 
+/* The parent PID in /proc/PID/stat, or -1 (the command name may hold spaces and parentheses). */
+static pid_t parent_of(const char *pid)
+{
+	char path[64], text[512];
+	FILE *stat;
+	size_t got;
+	char *end;
+
+	snprintf(path, sizeof path, "/proc/%s/stat", pid);
+	stat = fopen(path, "re");
+	if (!stat)
+		return -1;
+	got = fread(text, 1, sizeof text - 1, stat);
+	fclose(stat);
+	text[got] = '\0';
+	end = strrchr(text, ')');
+	if (!end || end[1] != ' ' || !end[2] || end[3] != ' ')
+		return -1;
+	return (pid_t)atoi(end + 4);
+}
+
+/* SIGKILL to every child of the helper but `keep`; how many there were. */
+static int kill_children(pid_t keep)
+{
+	DIR *proc = opendir("/proc");
+	struct dirent *entry;
+	pid_t self = getpid();
+	int found = 0;
+
+	if (!proc)
+		return 0;
+	while ((entry = readdir(proc))) {
+		pid_t pid;
+
+		if (!isdigit((unsigned char)entry->d_name[0]))
+			continue;
+		pid = (pid_t)atoi(entry->d_name);
+		if (pid != keep && parent_of(entry->d_name) == self) {
+			kill(pid, SIGKILL);
+			found++;
+		}
+	}
+	closedir(proc);
+	return found;
+}
+
+/* Whatever the run left: kill the helper's children (orphans come to it) until none is left;
+ * a killed process's own children then come to the helper and go in the next round. */
+static void end_descendants(pid_t keep)
+{
+	for (int round = 0; round < 10000 && kill_children(keep); round++) {
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		usleep(1000);
+	}
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+}
+
 static int run(int argc, char **argv)
 {
 	struct record records[MAX_NAMES];
@@ -301,6 +365,7 @@ static int run(int argc, char **argv)
 		}
 	}
 	kill(-child, SIGKILL); /* whatever it left running in its group */
+	end_descendants(server);
 	if (server > 0) {
 		kill(server, SIGKILL);
 		waitpid(server, NULL, 0);

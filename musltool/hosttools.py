@@ -14,12 +14,13 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from musltool import settings
+from musltool.cache import cache_dir
 from musltool.elf import require_static_binary
 from musltool.errors import MissingToolError
+from musltool.files import atomic_write_bytes
 from musltool.isa import Isa, host_isa
+from musltool.process import run
 from musltool.toolchain.zigexe import zig_environment, zig_executable, zig_version
-from musltool.util import atomic_write_bytes, run
 
 
 def host() -> Isa:
@@ -38,7 +39,7 @@ def host_program(name: str, source: Path, self_check: Callable[[Path], None]) ->
     isa = host()
     digest = hashlib.sha256(source.read_bytes())
     digest.update(f"\0{zig_version()}\0{isa.zig_target}".encode())
-    folder = settings.cache_dir() / "tools" / f"{name}-{digest.hexdigest()[:16]}"
+    folder = cache_dir() / "tools" / f"{name}-{digest.hexdigest()[:16]}"
     program = folder / name
     if program.is_file():
         return program

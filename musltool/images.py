@@ -3,22 +3,22 @@
 Both are reproducible: entries in a fixed order, owned by root, dated SOURCE_DATE_EPOCH. The
 cpio archive is written here (the format is a few fixed-width hex fields); the ext4 image is
 made by e2fsprogs' `mke2fs -d`, without root and without a loop mount, with a fixed UUID, hash
-seed and time.
+seed and time. Both hold FIFOs and device nodes (the ext4 image gets its device nodes from
+debugfs, so that no root is needed to stage them).
 """
 
 from __future__ import annotations
 
 import os
-import stat
 import tempfile
 import uuid
 from pathlib import Path
 
-from musltool.container import Tree, materialize
 from musltool.errors import BuildError, MissingToolError
+from musltool.filetree import DEVICE_KINDS, Entry, Tree, TreeError, write_tree
 from musltool.package import gzip_bytes
+from musltool.process import run, temp_prefix, which
 from musltool.settings import source_date_epoch
-from musltool.util import run, which
 
 CPIO_MAGIC = "070701"  # newc
 # The fixed identity of every ext4 image: derived from a constant, so two builds agree.
@@ -26,9 +26,8 @@ EXT4_UUID = str(uuid.uuid5(uuid.NAMESPACE_URL, "https://musltool.invalid/ext4-im
 EXT4_HASH_SEED = str(uuid.uuid5(uuid.NAMESPACE_URL, "https://musltool.invalid/ext4-hash-seed"))
 
 
-def _mode(entry) -> int:
-    kinds = {"file": stat.S_IFREG, "dir": stat.S_IFDIR, "symlink": stat.S_IFLNK, "chardev": stat.S_IFCHR}
-    return kinds[entry.kind] | (0o777 if entry.kind == "symlink" else entry.mode)
+def _mode(entry: Entry) -> int:
+    return entry.type_bits | (0o777 if entry.kind == "symlink" else entry.mode)
 
 
 def cpio_newc(tree: Tree, mtime: int | None = None) -> bytes:
@@ -44,7 +43,7 @@ def cpio_newc(tree: Tree, mtime: int | None = None) -> bytes:
         out.extend(data)
         out.extend(b"\0" * (-len(out) % 4))
 
-    for number, entry in enumerate(sorted(tree.entries, key=lambda e: e.path), start=1):
+    for number, entry in enumerate(sorted(tree.check().entries, key=lambda e: e.path), start=1):
         data = entry.target.encode() if entry.kind == "symlink" else entry.data
         add(entry.path, _mode(entry), data if entry.kind in ("file", "symlink") else b"", entry.rdev, number)
     add("TRAILER!!!", 0)
@@ -62,10 +61,13 @@ def ext4_image(tree: Tree, size_mb: int, label: str = "musltool") -> bytes:
     if mke2fs is None:
         raise MissingToolError("mke2fs not found: install e2fsprogs (invoke setup)")
     stamp = source_date_epoch()
-    with tempfile.TemporaryDirectory(prefix="musltool-ext4-") as tmp:
+    quoted = [e.path for e in tree.entries if '"' in e.path or "\\" in e.path]
+    if quoted:
+        raise TreeError(f"{quoted[0]!r}: a name with a double quote or a backslash cannot go into the ext4 image")
+    with tempfile.TemporaryDirectory(prefix=temp_prefix("ext4")) as tmp:
         root = Path(tmp) / "root"
         root.mkdir()
-        _stage(tree, root, stamp)
+        devices = _stage(tree, root, stamp)
         image = Path(tmp) / "disk.img"
         # e2fsprogs reads a fake time of 0 as "none" and stamps the superblock with the clock
         fake_time = str(max(stamp, 1))
@@ -78,36 +80,50 @@ def ext4_image(tree: Tree, size_mb: int, label: str = "musltool") -> bytes:
             error=BuildError,
             what="mke2fs -d",
         )  # fmt: skip
-        _settle_change_times(tree, image, fake_time, env)
+        _settle_change_times(tree, devices, image, fake_time, env)
         return image.read_bytes()
 
 
-def _settle_change_times(tree: Tree, image: Path, stamp: str, env: dict[str, str]) -> None:
+def _device_commands(entry: Entry, stamp: str) -> str:
+    """debugfs makes a device node in its folder (mknod takes a plain name), then sets it."""
+    folder, _, name = f"/{entry.path}".rpartition("/")
+    kind = "c" if entry.kind == "chardev" else "b"
+    path = f'"/{entry.path}"'
+    return (f'cd "{folder or "/"}"\nmknod "{name}" {kind} {entry.rdev[0]} {entry.rdev[1]}\ncd /\n'
+            f"sif {path} mode 0{_mode(entry):o}\nsif {path} mtime @{stamp}\nsif {path} atime @{stamp}\n")
+
+
+def _settle_change_times(tree: Tree, devices: list[Entry], image: Path, stamp: str, env: dict[str, str]) -> None:
     """mke2fs -d copies each staged file's change time, which is when staging wrote it (no
-    call can set it): debugfs sets every inode's to the fixed stamp afterwards."""
+    call can set it): debugfs sets every inode's to the fixed stamp afterwards. Device nodes,
+    which staging needs no root for because it leaves them out, are made here."""
     debugfs = which("debugfs")
     if debugfs is None:
         raise MissingToolError("debugfs not found: install e2fsprogs (invoke setup)")
-    paths = ["/", *(f"/{e.path}" for e in tree.entries if e.kind in ("dir", "file", "symlink"))]
-    commands = "".join(f'set_inode_field "{path}" ctime @{stamp}\n' for path in paths)
+    commands = "".join(_device_commands(device, stamp) for device in devices)
+    paths = ["/", *(f"/{e.path}" for e in tree.entries)]
+    commands += "".join(f'set_inode_field "{path}" ctime @{stamp}\n' for path in paths)
     with tempfile.NamedTemporaryFile("w", prefix="musltool-debugfs-", suffix=".txt") as script:
         script.write(commands)
         script.flush()
         result = run([debugfs, "-w", "-f", script.name, str(image)], env=env, error=BuildError, what="debugfs")
-    complaints = [line for line in result.stdout.splitlines() if line.strip() and not line.startswith("debugfs")]
+    complaints = [line for line in result.stdout.splitlines()
+                  if line.strip() and not line.startswith(("debugfs", "Allocated inode"))]
     if complaints:
         raise BuildError(f"debugfs could not settle the image's times: {complaints[0]}")
 
 
-def _stage(tree: Tree, root: Path, stamp: int) -> None:
+def _stage(tree: Tree, root: Path, stamp: int) -> list[Entry]:
     """Write the tree where mke2fs -d reads it: modes as given, every time SOURCE_DATE_EPOCH.
     (Owners come from -E root_owner and mke2fs copies uid/gid: staging runs as whoever runs
-    musltool, so every inode is made root's below.) Device nodes are left out: the kernel
-    mounts devtmpfs on /dev of a disk root by itself."""
-    materialize(tree, root)
+    musltool, so every inode is made root's below.) Device nodes are left out and returned:
+    debugfs makes them in the image."""
+    devices = write_tree(tree, root)
     for path in sorted(root.rglob("*"), reverse=True):
         os.utime(path, (stamp, stamp), follow_symlinks=False)
         if os.geteuid() == 0:
             os.lchown(path, 0, 0)
     os.utime(root, (stamp, stamp))
+    assert all(d.kind in DEVICE_KINDS for d in devices)
+    return devices
 

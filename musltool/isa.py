@@ -36,6 +36,9 @@ class Isa:
     boot_cpu: str
     console: str
     boot_firmware: tuple[str, ...] = ()
+    # What a kernel image qemu-system boots for this ISA starts with: (format, offset, magic).
+    # An ELF vmlinux of the ISA's machine is taken too. `--kernel` is checked against these.
+    kernel_formats: tuple[tuple[str, int, bytes], ...] = ()
     # (mask, value, meaning) that e_flags must match, if the ISA encodes its ABI there.
     elf_flags: tuple[int, int, str] | None = None
     # (tag, allowed values, meaning) for the ISA's build-attributes section; None in the
@@ -77,6 +80,7 @@ ISAS: tuple[Isa, ...] = (
         boot_machine="pc",
         boot_cpu="qemu64",
         console="ttyS0",
+        kernel_formats=(("bzImage", 0x202, b"HdrS"),),
     ),
     Isa(
         name="aarch64",
@@ -98,6 +102,7 @@ ISAS: tuple[Isa, ...] = (
         boot_machine="virt",
         boot_cpu="cortex-a53",
         console="ttyAMA0",
+        kernel_formats=(("arm64 Image", 0x38, b"ARM\x64"), ("EFI zboot", 4, b"zimg"), ("gzip'd Image", 0, b"\x1f\x8b")),
     ),
     Isa(
         name="armv7",
@@ -123,6 +128,7 @@ ISAS: tuple[Isa, ...] = (
         # the ELF check's Tag_FP_arch rule keeps binaries from asking for).
         boot_cpu="cortex-a7,neon=off",
         console="ttyAMA0",
+        kernel_formats=(("zImage", 0x24, b"\x18\x28\x6f\x01"), ("uImage", 0, b"\x27\x05\x19\x56")),
         elf_flags=(0xFF000400, 0x05000400, "EABI version 5, hard-float"),
         elf_attributes=(
             ("TAG_CPU_ARCH", (10,), "CPU architecture ARMv7"),
@@ -153,6 +159,7 @@ ISAS: tuple[Isa, ...] = (
         boot_cpu="rv64,zba=false,zbb=false,zbc=false,zbs=false",
         console="ttyS0",
         boot_firmware=("-bios", "default"),  # OpenSBI, shipped with qemu
+        kernel_formats=(("RISC-V Image", 0x38, b"RSC\x05"), ("EFI zboot", 4, b"zimg")),
         elf_flags=(0x6, 0x4, "double-float ABI (lp64d)"),
     ),
 )

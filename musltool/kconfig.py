@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from musltool.errors import BuildError, UsageError
-from musltool.util import atomic_write_text, call, last_meaningful_line, run
+from musltool.files import atomic_write_text
+from musltool.process import call, last_meaningful_line, run
 
 CONFIG_LINE = re.compile(r"^(?:CONFIG_(\w+)=(.*)|# CONFIG_(\w+) is not set)$")
 COMMENT_OR_BLANK = re.compile(r"^(#.*)?$")

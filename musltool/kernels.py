@@ -23,9 +23,11 @@ from elftools.elf.elffile import ELFFile
 from filelock import FileLock
 
 from musltool import settings
+from musltool.cache import cache_dir
 from musltool.errors import DownloadError, MissingToolError, UsageError
+from musltool.files import atomic_write_bytes, read_regular, sha256_bytes, sha256_file
 from musltool.isa import Isa
-from musltool.util import atomic_write_bytes, log, run, sha256_bytes, sha256_file, which
+from musltool.process import log, run, which
 
 MANIFEST = "kernels.toml"
 KEYRING = Path("/usr/share/keyrings/debian-archive-keyring.gpg")
@@ -118,7 +120,7 @@ class AptRoot:
     def __init__(self, arch: str, suite: str) -> None:
         self.arch = arch
         self.suite = suite
-        self.root = settings.cache_dir() / "apt" / f"{suite}-{arch}"
+        self.root = cache_dir() / "apt" / f"{suite}-{arch}"
 
     def options(self) -> list[str]:
         return [
@@ -156,7 +158,7 @@ class AptRoot:
 
 
 def kernel_dir(pin: KernelPin) -> Path:
-    return settings.cache_dir() / "kernels" / f"{pin.package}_{pin.version}"
+    return cache_dir() / "kernels" / f"{pin.package}_{pin.version}"
 
 
 def fetch_kernel(isa: Isa) -> Kernel:
@@ -270,10 +272,30 @@ def _modules_with_dependencies(
     return release, chosen
 
 
-def user_kernel(path: str) -> Kernel:
+def user_kernel(path: str, isa: Isa | None = None) -> Kernel:
+    """The user's kernel image; with `isa`, refused at once unless it is a kernel image for it
+    (a garbage or foreign kernel would leave qemu silent until the login limit)."""
     kernel = Path(path).expanduser()
     if not kernel.is_file():
         raise UsageError(f"--kernel {path}: not found")
-    data = kernel.read_bytes()
+    data = read_regular(kernel)
+    if isa is not None and kernel_format(data, isa) is None:
+        known = ", ".join(name for name, _, _ in isa.kernel_formats)
+        raise UsageError(f"--kernel {path} is not a kernel image qemu-system boots for {isa.name} "
+                         f"(looked for: {known}, or an ELF vmlinux for {isa.elf_machine})")  # fmt: skip
     return Kernel(kernel.resolve(), sha256_bytes(data), {"file": str(kernel.resolve())})
+
+
+def kernel_format(image: bytes, isa: Isa) -> str | None:
+    """Which of the ISA's kernel formats the image is, or None."""
+    for name, offset, magic in isa.kernel_formats:
+        if image[offset : offset + len(magic)] == magic:
+            return name
+    if image[:4] == b"\x7fELF":
+        try:
+            elf = ELFFile(io.BytesIO(image))
+        except Exception:
+            return None
+        return "ELF vmlinux" if elf.header["e_machine"] == isa.elf_machine else None
+    return None
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from musltool.errors import UsageError
 from musltool.fetch import Source
+from musltool.files import plain_name_problem
 from musltool.isa import Isa
 from musltool.schema import Key, Table
 
@@ -23,11 +24,22 @@ ISA_FIELDS = frozenset(f.name for f in dataclasses.fields(Isa))
 
 def plain_file_name(name: str) -> str | None:
     """Why `name` cannot be a binary's file name in dist/<isa>/, or None when it can."""
-    if not name or name in (".", "..") or "/" in name or "\0" in name or name.startswith("-"):
-        return f"{name!r} is not a plain file name (no '/', not '.' or '..', not starting with '-')"
+    problem = plain_name_problem(name)
+    if problem:
+        return f"{problem.replace('a plain name', 'a plain file name')} (no '/', not '.' or '..', not starting with '-', no glob or control characters)"
     if name.startswith("."):
         return f"{name!r} would be a hidden file"
     return None
+
+
+def version_problem(version: str) -> str | None:
+    """A version becomes part of file names (tarballs, images, logs): a plain name too."""
+    problem = plain_name_problem(version)
+    return f"version {problem}" if problem else None
+
+
+def _version_keys(table: dict[str, Any]) -> str | None:
+    return next(filter(None, map(version_problem, table)), None)
 
 
 def require_file_name(name: str, what: str = "binary name") -> str:
@@ -78,14 +90,14 @@ def _ipv4_values(table: dict[str, Any]) -> str | None:
 # Keys every recipe may have; a kind adds its own (its builder's `recipe_keys`).
 COMMON_KEYS: dict[str, Key] = {
     "name": Key(str, required=True, check=plain_file_name),
-    "version": Key(str, required=True),
+    "version": Key(str, required=True, check=version_problem),
     "description": Key(str),
     "kind": Key(str, required=True),
     "binary": Key(str, check=plain_file_name),
     "verify": Key(list, items=VERIFY),
     # Files of the recipe folder the verification runs see, at the same relative path.
     "verify_files": Key(list, items=str, check=lambda v: next(filter(None, map(relative_path_problem, v)), None)),
-    "versions": Key(dict, values=SOURCE),
+    "versions": Key(dict, values=SOURCE, check=_version_keys),
     # Names a DNS server in the verification session answers (name = "IPv4"); nothing else
     # resolves them: the session's hosts file knows localhost only.
     "verify_dns": Key(dict, check=_ipv4_values),

@@ -1,8 +1,8 @@
 """Build reports: what a build made, how it was checked and verified, as one typed record.
 
 A report is written beside the binary as `<binary>.json` (sorted keys, no timestamps: the
-same build gives the same bytes) and read back by the up-to-date check, packaging and the
-root filesystem. Reading validates its shape: a report of the wrong shape is an error, never
+same build gives the same bytes) and read back (through musltool.dist, which owns the output
+folder) by the up-to-date check, packaging and the root filesystem. Reading validates its shape: a report of the wrong shape is an error, never
 an AttributeError later.
 """
 
@@ -11,12 +11,10 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
 from musltool import __version__
 from musltool.errors import UsageError
-from musltool.util import sha256_file
 
 
 class Status(StrEnum):
@@ -157,11 +155,6 @@ class BuildReport:
     def is_verified(self) -> bool:
         return self.verification.passed and all(c.ok for c in self.checks)
 
-    def matches(self, binary: Path) -> bool:
-        """The file at `binary` (and the programs beside it) are the ones this report describes."""
-        files = {binary: self.sha256, **{binary.with_name(n): sha for n, sha in self.programs.items()}}
-        return all(path.is_file() and sha256_file(path) == sha for path, sha in files.items())
-
     def to_json(self) -> str:
         data = {
             "recipe": self.recipe,
@@ -222,24 +215,6 @@ class BuildReport:
 
 class ReportError(UsageError):
     """A report file that is not a musltool build report."""
-
-
-def report_path(dist: Path, isa: str, binary: str) -> Path:
-    return dist / isa / f"{binary}.json"
-
-
-def load_report(path: Path) -> BuildReport | None:
-    """The report at `path`, None when there is none, ReportError when it is malformed."""
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise ReportError(f"{path}: cannot read: {exc.strerror}") from exc
-    try:
-        return BuildReport.from_json(text)
-    except ReportError as exc:
-        raise ReportError(f"{path} is not a musltool build report: {exc}") from exc
 
 
 def _mapping(value: Any) -> dict[str, Any]:

@@ -26,13 +26,15 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from musltool.binfmt import binfmt_ready
-from musltool.container import SessionContainer, Tree, docker_available, materialize, require_docker
+from musltool.docker import SessionContainer, docker_available, require_docker
 from musltool.errors import MissingToolError, UsageError
+from musltool.filetree import Tree, write_tree
 from musltool.hosttools import host_program
 from musltool.isa import Isa, host_isa
-from musltool.util import Completed, call, log, which
+from musltool.process import OUTPUT_LIMIT, Completed, call, log, temp_prefix, which
 
 RUN_TIMEOUT = 120
 RUNNER_NAMES = ("auto", "docker", "qemu")
@@ -46,6 +48,11 @@ STATUS_MARK = "@@musltool-status "
 RESOLV_CONF = "nameserver 127.0.0.1\n"
 HOSTS = "127.0.0.1\tlocalhost\n::1\tlocalhost\n"
 BACKSTOP = 30  # seconds past a run's own timeout before the runner gives up on the helper
+STATUS_TAIL = 256  # bytes of stderr kept back from a passed-through run: the helper's status line
+# Paths a session keeps for itself: files given to a session may not take them.
+SESSION_PATHS = ("tmp", ".musltool", ".musltool-etc", "etc/resolv.conf", "etc/hosts")
+# Where a run's output goes when it is not kept: the user's stdout and stderr (`invoke run`).
+Output = tuple[BinaryIO, BinaryIO]
 
 
 @dataclass(frozen=True)
@@ -55,8 +62,11 @@ class RunResult:
     stderr: str
     signal: int | None = None
     timed_out: bool = False
+    cut: bool = False  # printed more than OUTPUT_LIMIT bytes: stopped there
 
     def describe(self) -> str:
+        if self.cut:
+            return f"printed more than {OUTPUT_LIMIT >> 20} MiB: stopped, output cut there"
         if self.timed_out:
             return "timed out"
         if self.signal:
@@ -85,6 +95,8 @@ def from_helper(done: Completed) -> RunResult:
     stdout = done.stdout.decode(errors="replace")
     stderr = done.stderr.decode(errors="replace")
     head, mark, status = stderr.rpartition(STATUS_MARK)
+    if done.cut:
+        return RunResult(-1, stdout, stderr, cut=True)
     if done.timed_out or not mark:
         why = "timed out" if done.timed_out else f"the helper ended with {done.returncode}"
         return RunResult(-1, stdout, f"{stderr}\n({why})", timed_out=done.timed_out)
@@ -132,12 +144,26 @@ class Session(ABC):
         self,
         program: str,
         args: list[str],
-        stdin: str | None = None,
+        stdin: str | bytes | int | None = None,
         timeout: float = RUN_TIMEOUT,
         env: Mapping[str, str] | None = None,
+        output: Output | None = None,
     ) -> RunResult:
-        """Run file `program` with `args` (and `env` added to the guest's); stdout and stderr
-        are captured."""
+        """Run file `program` with `args` (and `env` added to the guest's). `stdin` is text or
+        bytes to feed it, or a descriptor it reads itself. Its stdout and stderr are kept (up to
+        OUTPUT_LIMIT bytes), or passed through to `output` as they come."""
+
+
+def _helper_call(argv: list[str], stdin: str | bytes | int | None, timeout: float,
+                 output: Output | None, **kwargs) -> RunResult:  # fmt: skip
+    """The helper's run, bounded in time and output; its status line read from its stderr."""
+    feed = stdin.encode() if isinstance(stdin, str) else stdin
+    done = call(argv, input=feed if isinstance(feed, bytes) else (b"" if feed is None else None),
+                stdin=feed if isinstance(feed, int) else None, timeout=timeout + BACKSTOP,
+                limit=OUTPUT_LIMIT, stdout_to=output[0] if output else None,
+                stderr_to=output[1] if output else None, keep_stderr_tail=STATUS_TAIL if output else 0,
+                **kwargs)  # fmt: skip
+    return from_helper(done)
 
 
 class Runner(ABC):
@@ -170,16 +196,16 @@ class DockerSession(Session):
         self,
         program: str,
         args: list[str],
-        stdin: str | None = None,
+        stdin: str | bytes | int | None = None,
         timeout: float = RUN_TIMEOUT,
         env: Mapping[str, str] | None = None,
+        output: Output | None = None,
     ) -> RunResult:
         emulator = emulator_prefix(self.isa, f"/{QEMU_IN_IMAGE}")
         argv = [f"/{HELPER_IN_IMAGE}", "run", *helper_run_args(self.dns, timeout), *emulator,
                 self.path(program), *args]  # fmt: skip
         guest = {**GUEST_ENV, **oldest_cpu_env(self.isa), **(env or {})}
-        done = self.container.exec(argv, guest, (stdin or "").encode(), timeout + BACKSTOP)
-        return from_helper(done)
+        return _helper_call(self.container.exec_args(argv, guest), stdin, timeout, output)
 
 
 class DockerRunner(Runner):
@@ -205,7 +231,7 @@ class DockerRunner(Runner):
         image.add_file(HELPER_IN_IMAGE, helper_program().read_bytes(), 0o755)
         if emulator_prefix(isa, "qemu"):
             image.add_file(QEMU_IN_IMAGE, Path(_qemu_path(isa)).read_bytes(), 0o755)
-        with tempfile.TemporaryDirectory(prefix="musltool-session-") as tmp:
+        with tempfile.TemporaryDirectory(prefix=temp_prefix("session")) as tmp:
             etc = _session_etc(Path(tmp))
             mounts = [(etc / "resolv.conf", "/etc/resolv.conf"), (etc / "hosts", "/etc/hosts")]
             entrypoint = [f"/{HELPER_IN_IMAGE}", "serve"]
@@ -237,17 +263,17 @@ class QemuSession(Session):
         self,
         program: str,
         args: list[str],
-        stdin: str | None = None,
+        stdin: str | bytes | int | None = None,
         timeout: float = RUN_TIMEOUT,
         env: Mapping[str, str] | None = None,
+        output: Output | None = None,
     ) -> RunResult:
         env = {**GUEST_ENV, **oldest_cpu_env(self.isa), "TMPDIR": str(self.root / "tmp"),
                "PATH": str(self.root / "bin"), **(env or {})}  # fmt: skip
         isolate = ["--isolate", str(self.etc / "resolv.conf"), str(self.etc / "hosts")] if self.dns else []
-        argv = [helper_program(), "run", *isolate, *helper_run_args(self.dns, timeout),
+        argv = [str(helper_program()), "run", *isolate, *helper_run_args(self.dns, timeout),
                 self.qemu, "-cpu", self.isa.qemu_cpu, self.path(program), *args]  # fmt: skip
-        done = call(argv, input=(stdin or "").encode(), cwd=self.root, env=env, timeout=timeout + BACKSTOP)
-        return from_helper(done)
+        return _helper_call(argv, stdin, timeout, output, cwd=self.root, env=env)
 
 
 class QemuRunner(Runner):
@@ -269,10 +295,11 @@ class QemuRunner(Runner):
         self, isa: Isa, tree: Tree, dns: Mapping[str, str] | None = None, private: Sequence[str] = ()
     ) -> Iterator[Session]:
         """`private` folders cannot be given on the host: the session is not isolated."""
-        root = Path(tempfile.mkdtemp(prefix=f"musltool-qemu-{isa.name}-"))
+        root = Path(tempfile.mkdtemp(prefix=temp_prefix(f"qemu-{isa.name}")))
         try:
-            (root / "tmp").mkdir(mode=0o1777)
-            materialize(tree, root)
+            session = Tree(list(tree.entries))
+            session.add_dir("tmp", 0o1777)
+            write_tree(session, root)
             etc = root / ".musltool-etc"
             etc.mkdir()
             _session_etc(etc)

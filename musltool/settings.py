@@ -43,30 +43,6 @@ def lock_file() -> Path:
     return folder / "lock.toml"
 
 
-CACHE_MARKER = ".musltool-cache"  # says a folder is musltool's cache: `clean --cache` may remove it
-CACHE_PARTS = ("downloads", "src", "work", "zig-cache", "toolchains", "tools", "logs", "dockerd.log")
-
-
-def cache_dir() -> Path:
-    """MUSLTOOL_CACHE if set, else the platform's user cache folder; created if missing."""
-    configured = os.environ.get("MUSLTOOL_CACHE")
-    path = Path(configured) if configured else Path(platformdirs.user_cache_dir("musltool"))
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        marker = path / CACHE_MARKER
-        if not marker.is_file() and all(p.name in CACHE_PARTS for p in path.iterdir()):
-            marker.write_text("musltool cache\n")
-    except (FileExistsError, NotADirectoryError) as exc:
-        raise UsageError(f"cache folder {path} (MUSLTOOL_CACHE) is not a folder") from exc
-    except OSError as exc:
-        raise UsageError(f"cache folder {path} (MUSLTOOL_CACHE) cannot be used: {exc.strerror}") from exc
-    return path.resolve()
-
-
-def is_cache(path: Path) -> bool:
-    return (path / CACHE_MARKER).is_file()
-
-
 def offline() -> bool:
     return os.environ.get("MUSLTOOL_OFFLINE", "") not in ("", "0", "false", "no")
 
@@ -77,9 +53,16 @@ def env_mirrors() -> list[str]:
     return [m for m in raw.replace(",", " ").split() if m]
 
 
+# cpio (8 hex digits), ext4 and ustar hold times up to 2^32 - 1 (the year 2106).
+EPOCH_MAX = 2**32 - 1
+
+
 def source_date_epoch() -> int:
     """The fixed timestamp for reproducible outputs (SOURCE_DATE_EPOCH, default 0)."""
     raw = os.environ.get("SOURCE_DATE_EPOCH", "0").strip() or "0"
     if not raw.isdigit():
         raise UsageError(f"SOURCE_DATE_EPOCH={raw!r} is not a number of seconds since 1970")
+    if int(raw) > EPOCH_MAX:
+        raise UsageError(f"SOURCE_DATE_EPOCH={raw} is past {EPOCH_MAX}, the last second a cpio, ext4 or tar "
+                         "image can hold")  # fmt: skip
     return int(raw)

@@ -14,12 +14,13 @@ from typing import Any
 
 from filelock import FileLock
 
-from musltool import settings
+from musltool.cache import cache_dir
 from musltool.errors import BuildError
 from musltool.extract import COMPLETE_MARKER, extract, is_complete
 from musltool.fetch import FetchOptions, Source, fetch
+from musltool.files import staging_dir
+from musltool.process import run
 from musltool.schema import Key, Table
-from musltool.util import run, staging_dir
 
 PATCH = Table(
     {
@@ -59,10 +60,10 @@ def prepared_source(
     archive = fetch(source, options)
     key = hashlib.sha256("".join(p.digest() for p in patches).encode()).hexdigest()[:12]
     base = f"{name}-{version}-{source.sha256[:12]}"
-    pristine = extract(archive, settings.cache_dir() / "src" / base, strip_top=f"{name}-{version}")
+    pristine = extract(archive, cache_dir() / "src" / base, strip_top=f"{name}-{version}")
     if not patches:
         return pristine
-    dest = settings.cache_dir() / "src" / f"{base}-patched-{key}"
+    dest = cache_dir() / "src" / f"{base}-patched-{key}"
     with FileLock(str(dest) + ".lock"):
         if is_complete(dest):
             return dest

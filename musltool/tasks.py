@@ -20,7 +20,13 @@ from musltool import build as build_mod
 from musltool import doctor as doctor_mod
 from musltool.builder import BuildOptions
 from musltool.catalog import load_recipe
-from musltool.cli import exit_on_broken_invoke_config, one_line_errors, split_list
+from musltool.cli import (
+    exit_on_broken_invoke_config,
+    musltool_settings_problem,
+    one_line_errors,
+    one_line_parse_errors,
+    split_list,
+)
 from musltool.errors import UsageError
 from musltool.fetch import fetch_options
 from musltool.isa import ISAS, resolve_isas
@@ -42,7 +48,11 @@ RECIPE_HELP = (
 
 
 def config_mirrors(c) -> object:
-    return c.config.get("musltool", {}).get("mirrors")
+    settings = c.config.get("musltool", {})
+    problem = musltool_settings_problem(settings)
+    if problem:
+        raise UsageError(f"invalid Invoke config: {problem}")
+    return settings.get("mirrors")
 
 
 @task(
@@ -142,13 +152,15 @@ def env(c, arch="aarch64", toolchain=DEFAULT_TOOLCHAIN, format="sh", output="", 
     download = fetch_options(config_mirrors(c))
     tc = get_toolchain(toolchain, chosen[0], download)
     sysroot = None
+    if libs and not split_list(libs):
+        raise UsageError(f"--libs {libs!r} names no library (a comma list: bzip2,xz,lz4)")
     if libs:
         options = BuildOptions(toolchain=toolchain, dist=Path(dist), fetch=download)
         with contextlib.redirect_stdout(sys.stderr):  # stdout is the environment only
             sysroot = build_mod.library_sysroot(split_list(libs), chosen[0], options)
     text = render_environment(tc, format, sysroot)
     if output:
-        from musltool.util import atomic_write_text
+        from musltool.files import atomic_write_text
 
         atomic_write_text(Path(output), text)
         print(f"wrote {output}")
@@ -274,8 +286,8 @@ def fetch_toolchain(c, arch="aarch64", toolchain="bootlin", sha256="", trust=Fal
 def _fetch_distro_toolchain(name: str, isas: list[Isa], options) -> None:
     """Install the distribution's compilers that are missing, then build musl for each ISA."""
     from musltool.doctor import apt_install
+    from musltool.process import which
     from musltool.toolchain.distro import DistroGccToolchain
-    from musltool.util import which
 
     toolchains = [DistroGccToolchain(name, isa, options) for isa in isas]
     missing = [tc.package for tc in toolchains if which(f"{tc.gnu_triple}-gcc") is None]
@@ -321,65 +333,50 @@ def _remainder(c) -> list[str]:
         "arch": "ISA of the program (default: read from the binary)",
         "runner": "auto (docker when it answers, else qemu), docker or qemu",
         "file": "LOCAL[:GUEST] a file put beside the program, read-only (repeatable)",
-        "timeout": "seconds before the program is stopped (default 600)",
+        "timeout": "whole seconds before the program is stopped (default 600)",
     },
 )
 @one_line_errors
-def run_program(c, arch="", runner="auto", file=None, timeout=600):
+def run_program(c, arch="", runner="auto", file=None, timeout="600"):
     """Run a static binary under qemu on its ISA's oldest CPU: invoke run --arch riscv64 -- PROG ARGS.
 
     The program and the --file files go into a fresh scratch container (or a temporary folder
-    with --runner qemu); its stdout and stderr are passed through and its exit code is ours.
+    with --runner qemu). Our stdin is its stdin; its stdout and stderr are passed through as
+    they come (a run printing more than 64 MiB is stopped there) and its exit code is ours.
     """
     from musltool.isa import get_isa
-    from musltool.runbinary import parse_file, run_binary
+    from musltool.runbinary import parse_file, parse_timeout, run_binary
 
+    seconds = parse_timeout(timeout)
     files = [parse_file(spec) for spec in file or []]
     isa = get_isa(arch) if arch else None
-    result = run_binary(_remainder(c), isa, runner, files, float(timeout))
+    result = run_binary(_remainder(c), isa, runner, files, seconds)
     sys.stdout.write(result.stdout)
     sys.stdout.flush()
     sys.stderr.write(result.stderr)
-    if result.timed_out or result.signal:
+    if result.timed_out or result.signal or result.cut:
         print(f"musltool: {Path(_remainder(c)[0]).name} {result.describe()}", file=sys.stderr)
-    sys.exit(result.exit_code)
+    sys.exit(result.exit_code if result.exit_code >= 0 else 255)
 
 
 @task(
     help={
-        "cache": "also empty musltool's cache (downloads, toolchains, work folders, zig cache)",
-        "dist": "output folder (only one musltool made is removed)",
+        "cache": "also empty musltool's cache (downloads, toolchains, work folders, zig cache); refused while another run uses it",
+        "dist": "output folder: only the files musltool recorded writing there are removed",
     }
 )
 @one_line_errors
 def clean(c, cache=False, dist="dist"):
-    """Remove dist/ (and with --cache the cache), and containers or images a run left behind."""
-    import shutil
+    """Remove what musltool wrote in dist/ (and with --cache its cache), and what killed runs left.
 
-    from musltool.build import DIST_MARKER, is_dist
-    from musltool.container import docker_available, remove_leftovers
+    Only entries musltool recorded making go: a file changed since, or anything else in the
+    folder, stays. Containers, images, temporary folders and processes are removed only when
+    the run that made them is gone: builds running elsewhere are never touched.
+    """
+    from musltool.cleanup import clean_everything
 
-    folder = Path(dist)
-    if folder.exists():
-        if folder.is_dir() and (is_dist(folder) or not any(folder.iterdir())):
-            shutil.rmtree(folder)
-            print(f"removed {folder}")
-        else:
-            raise UsageError(
-                f"{folder} is not a musltool output folder (no {DIST_MARKER}): not removed"
-            )
-    if cache:
-        cache_folder = settings.cache_dir()
-        if not settings.is_cache(cache_folder):
-            raise UsageError(
-                f"{cache_folder} is not musltool's cache (no {settings.CACHE_MARKER}): not removed"
-            )
-        shutil.rmtree(cache_folder)
-        print(f"removed {cache_folder}")
-    if docker_available()[0]:
-        containers, images = remove_leftovers()
-        for name in [*containers, *images]:
-            print(f"removed leftover {name}")
+    for line in clean_everything(Path(dist), cache):
+        print(line)
 
 
 @task(
@@ -463,8 +460,8 @@ def _firmware_inputs(arch: str, kernel: str) -> tuple[list[Isa], Callable[[Isa],
     if kernel and len(isas) > 1:
         raise UsageError("--kernel boots one ISA: give --arch too")
     if kernel:
-        user_kernel(kernel)
-    return isas, (lambda isa: user_kernel(kernel) if kernel else fetch_kernel(isa))
+        user_kernel(kernel, isas[0])
+    return isas, (lambda isa: user_kernel(kernel, isa) if kernel else fetch_kernel(isa))
 
 
 @task(
@@ -547,10 +544,12 @@ class MusltoolProgram(Program):
     def create_config(self) -> None:
         super().create_config()
         self.config.set_project_location(str(Path.cwd()))
+        self.config.load_project()
 
     def run(self, argv: list[str] | None = None, exit: bool = True) -> None:
         exit_on_broken_invoke_config([Path.cwd()])
         super().run(argv, exit)
 
 
+one_line_parse_errors(MusltoolProgram)
 program = MusltoolProgram(namespace=ns, version=__version__, name="musltool", binary="musltool")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -31,17 +31,19 @@ from musltool.busybox.suite import (
 )
 from musltool.busybox.upstream import SOURCE as UPSTREAM
 from musltool.busybox.upstream import run_testsuite, upstream_results
-from musltool.container import Tree
+from musltool.cache import cache_dir
 from musltool.errors import BuildError, UsageError
 from musltool.fetch import FetchOptions, Source
+from musltool.files import sha256_file
+from musltool.filetree import Tree, read_folder
 from musltool.isa import host_isa
 from musltool.kconfig import KconfigTree, not_held, parse_config, read_config_file, set_symbols
+from musltool.process import last_meaningful_line, stream_lines
 from musltool.recipes import Recipe
 from musltool.report import Evidence, Status, TestResult
 from musltool.runners import Session
 from musltool.schema import Key, Table
 from musltool.sources import PATCH, Patch, missing_patch_files, patches_for, prepared_source
-from musltool.util import last_meaningful_line, sha256_file, stream_lines
 
 BUILTIN_CONFIGS = ("defconfig",)
 SUITE_FILE = "suite.sh"
@@ -326,7 +328,7 @@ class BusyboxBuilder(Builder):
     def _make(self, src: Path, out: Path) -> None:
         """make busybox with a progress bar counting compiled files; its log is kept."""
         cmd = self.make_command(src, out, "busybox", jobs=os.cpu_count() or 1)
-        log_path = settings.cache_dir() / "logs" / f"busybox-{self.version}-{self.isa.name}.log"
+        log_path = cache_dir() / "logs" / f"busybox-{self.version}-{self.isa.name}.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
         expected = sum(1 for _ in src.rglob("*.c"))
         tail: list[str] = []
@@ -366,14 +368,9 @@ class BusyboxBuilder(Builder):
                 tree.add_symlink(f"bin/{applet}", "busybox")
         assert self.recipe.folder is not None
         tree.add_file(SUITE_FILE, (self.recipe.folder / SUITE_FILE).read_bytes(), 0o644)
-        data = self.recipe.folder / SUITE_DATA
         tree.add_dir(SUITE_DATA)
-        for path in sorted(data.rglob("*")):
-            name = f"{SUITE_DATA}/{path.relative_to(data)}"
-            if path.is_dir():
-                tree.add_dir(name)
-            else:
-                tree.add_file(name, path.read_bytes(), 0o644)
+        for entry in read_folder(self.recipe.folder / SUITE_DATA, SUITE_DATA, keep_modes=False).entries:
+            tree.add(replace(entry, mode=0o644) if entry.kind == "file" else entry)
         return tree
 
     def session_private(self) -> tuple[str, ...]:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from musltool.container import PRODUCT_LABEL, Tree, docker, image_size, load_image, tar_bytes
+from musltool.dist import Dist
+from musltool.docker import PRODUCT_LABEL, image_size, load_image, run_once
 from musltool.errors import UsageError, VerificationError
+from musltool.filetree import Tree, tar_bytes
 from musltool.isa import Isa
-from musltool.package import verified_report
 from musltool.runners import DockerRunner
-from musltool.util import atomic_write_bytes
 
 PASSWD = "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n"
 GROUP = "root:x:0:\nnogroup:x:65534:\n"
@@ -78,14 +78,20 @@ def rootfs_tree(busybox: bytes, install_paths: list[str]) -> tuple[Tree, int]:
     return tree, len(paths)
 
 
-def build_rootfs(dist: Path, isa: Isa) -> Rootfs:
-    report = verified_report(dist, isa, "busybox")
-    version = report.version
-    binary = (dist / isa.name / "busybox").read_bytes()
+def verified_busybox(dist: Dist, isa: Isa):
+    """The verified BusyBox build in dist (its report and binary)."""
+    report = dist.verified_report(isa, "busybox")
+    binary = dist.read(f"{isa.name}/busybox")
+    assert binary is not None  # verified_report read it
+    return report, binary
+
+
+def build_rootfs(dist_folder: Path, isa: Isa) -> Rootfs:
+    dist = Dist(dist_folder)
+    report, binary = verified_busybox(dist, isa)
     tree, count = rootfs_tree(binary, report.details["install_paths"])
-    out = dist / isa.name / f"busybox-rootfs-{version}-{isa.name}.tar"
-    atomic_write_bytes(out, tar_bytes(tree))
-    return Rootfs(isa, version, out, count, tree, tuple(report.details["applets"]))
+    out = dist.write(f"{isa.name}/busybox-rootfs-{report.version}-{isa.name}.tar", tar_bytes(tree))
+    return Rootfs(isa, report.version, out, count, tree, tuple(report.details["applets"]))
 
 
 def image_tag(rootfs: Rootfs) -> str:
@@ -117,10 +123,7 @@ def require_image_applets(rootfs: Rootfs) -> None:
 
 def check_image(tag: str, isa: Isa) -> list[str]:
     """Run a shell script in the image under qemu (no network); the lines it printed."""
-    result = docker(
-        "run", "--rm", "--pull", "never", "--network", "none", "--platform", isa.docker_platform,
-        "--entrypoint", "/bin/sh", tag, "-c", IMAGE_CHECK,
-    )  # fmt: skip
+    result = run_once(tag, isa, ["-c", IMAGE_CHECK], entrypoint="/bin/sh")
     lines = result.stdout.decode(errors="replace").split()
     if result.returncode != 0 or lines[:1] != ["ok"] or "etc-ok" not in lines:
         raise VerificationError(

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from musltool.errors import MissingToolError
+from musltool.process import call, which
 from musltool.report import Evidence, Status, TestResult
-from musltool.util import call, which
 
 SOURCE = "upstream testsuite"
 LINE = re.compile(r"^(PASS|FAIL|SKIPPED|UNTESTED): (.+)$", re.M)

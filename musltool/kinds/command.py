@@ -17,13 +17,13 @@ from typing import Any, ClassVar
 from musltool.binfmt import binfmt_ready
 from musltool.builder import Builder, Built, prefix_map_flags
 from musltool.errors import BuildError, MissingToolError, UsageError
+from musltool.process import run
 from musltool.recipes import Recipe, relative_path_problem
 from musltool.report import Evidence, Status, TestResult
 from musltool.runners import Session, oldest_cpu_env
 from musltool.schema import Key
 from musltool.sources import prepared_source
 from musltool.toolchain.base import sysroot_env
-from musltool.util import run
 
 CHECK_TIMEOUT = 1800
 

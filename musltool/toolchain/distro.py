@@ -23,13 +23,14 @@ from typing import Any
 from filelock import FileLock
 
 from musltool import settings
+from musltool.cache import cache_dir
 from musltool.errors import MissingToolError, UsageError
 from musltool.extract import COMPLETE_MARKER, extract, is_complete
 from musltool.fetch import FetchOptions, Source, fetch, fetch_options
 from musltool.isa import Isa, host_isa
+from musltool.process import log, run, which
 from musltool.toolchain.base import Toolchain
 from musltool.toolchain.driver import DriverConfig, driver_program, install
-from musltool.util import log, run, which
 
 FAMILY = "distro"
 SPECS = "lib/musl-gcc.specs"
@@ -77,7 +78,7 @@ def distro_summary(name: str) -> str:
 
 
 def _is_built(name: str, isa_name: str) -> bool:
-    folders = settings.cache_dir() / "toolchains"
+    folders = cache_dir() / "toolchains"
     return any(is_complete(root / isa_name / "sysroot") for root in folders.glob(f"{name}-musl-*"))
 
 
@@ -131,7 +132,7 @@ class DistroGccToolchain(Toolchain):
             f"{self.musl['sha256']}\n{self.isa.name}\n{self.gcc_version}".encode()
         ).hexdigest()
         return (
-            settings.cache_dir()
+            cache_dir()
             / "toolchains"
             / f"{self.name}-musl-{self.musl['version']}-{key[:12]}"
             / self.isa.name

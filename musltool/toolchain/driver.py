@@ -17,9 +17,9 @@ from pathlib import Path
 from filelock import FileLock
 
 from musltool.errors import BuildError
+from musltool.files import write_if_changed
 from musltool.hosttools import host_program
 from musltool.toolchain.base import TOOL_NAMES
-from musltool.util import write_if_changed
 
 SOURCE = Path(__file__).with_name("driver.c")
 PROGRAM = "musltool-driver"

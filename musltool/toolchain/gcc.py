@@ -16,13 +16,15 @@ from typing import Any
 from filelock import FileLock
 
 from musltool import settings
+from musltool.cache import cache_dir
 from musltool.errors import UsageError
 from musltool.extract import extract, is_complete
 from musltool.fetch import FetchOptions, Source, fetch, fetch_options
+from musltool.files import atomic_write_text, folder_size, sha256_file
 from musltool.isa import Isa, get_isa, host_isa
+from musltool.process import log, run
 from musltool.toolchain.base import TOOL_NAMES, Toolchain
 from musltool.toolchain.driver import DriverConfig, driver_program, install
-from musltool.util import atomic_write_text, folder_size, log, run, sha256_file
 
 RELOCATED_MARKER = ".musltool-relocated"
 # Which of the archive's tools stands behind each musltool tool name.
@@ -147,7 +149,7 @@ class GccToolchain(Toolchain):
     @property
     def root(self) -> Path:
         a = self.archive
-        return settings.cache_dir() / "toolchains" / f"{a.distribution}-{a.version}" / a.isa
+        return cache_dir() / "toolchains" / f"{a.distribution}-{a.version}" / a.isa
 
     def is_cached(self) -> bool:
         return is_complete(self.root / "dist") and (self.root / RELOCATED_MARKER).is_file()

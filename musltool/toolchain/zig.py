@@ -8,6 +8,7 @@ import tomllib
 from pathlib import Path
 
 from musltool import settings
+from musltool.cache import cache_dir
 from musltool.toolchain.base import Toolchain
 from musltool.toolchain.driver import DriverConfig, driver_program, install
 from musltool.toolchain.zigexe import (
@@ -28,7 +29,7 @@ class ZigToolchain(Toolchain):
     provider = "zig"
 
     def _root(self) -> Path:
-        return settings.cache_dir() / "toolchains" / f"zig-{zig_version()}" / self.isa.name
+        return cache_dir() / "toolchains" / f"zig-{zig_version()}" / self.isa.name
 
     @functools.cached_property
     def _bin_dir(self) -> Path:

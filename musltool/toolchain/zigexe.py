@@ -5,7 +5,7 @@ from __future__ import annotations
 from importlib import metadata
 from pathlib import Path
 
-from musltool import settings
+from musltool.cache import cache_dir
 
 
 def zig_version() -> str:
@@ -19,7 +19,7 @@ def zig_executable() -> str:
 
 
 def zig_cache_dir() -> Path:
-    return settings.cache_dir() / "zig-cache"
+    return cache_dir() / "zig-cache"
 
 
 def zig_environment() -> dict[str, str]:

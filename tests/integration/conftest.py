@@ -20,7 +20,7 @@ from filelock import FileLock
 from musltool.build import build
 from musltool.builder import BuildOptions
 from musltool.catalog import load_recipe
-from musltool.container import require_docker
+from musltool.docker import require_docker
 from musltool.fetch import fetch_options
 from musltool.isa import ISAS, get_isa
 from musltool.runners import DockerRunner, QemuRunner

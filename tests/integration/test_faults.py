@@ -23,60 +23,24 @@ import pytest
 
 from musltool.build import build
 from musltool.builder import BuildOptions
-from musltool.container import SESSION_LABEL, SessionContainer, Tree, leftovers
+from musltool.docker import OWNER_LABEL, SESSION_LABEL, SessionContainer
+from musltool.filetree import Tree
 from musltool.isa import get_isa
 from musltool.recipes import recipe_for_sources
 from tests.integration.conftest import ROOT, invoke
+from tests.integration.helpers import (
+    all_session_objects,
+    any_process,
+    docker_leftovers,
+    one_line,
+    processes_in_group,
+    temp_folders,
+)
 from tests.loopback import LoopbackServer
 
 LOOP = "int main(void) { for (;;) ; }\n"
 # A 48 MiB initialised array makes a session image that takes docker a while to load.
 BIG = "static volatile char blob[48 << 20] = {1};\nint main(void) { return blob[0] - 1; }\n"
-
-
-def one_line(proc: subprocess.CompletedProcess[str], code: int, words: str) -> None:
-    """The run failed with `code` and one error line holding `words` (progress lines may come
-    before it), never a traceback."""
-    assert proc.returncode == code, proc.stderr
-    errors = [line for line in proc.stderr.splitlines() if line.startswith("musltool: error:")]
-    assert len(errors) == 1 and words in errors[0], proc.stderr
-    assert proc.stderr.rstrip("\n").splitlines()[-1] == errors[0]
-    assert "Traceback" not in proc.stderr
-
-
-def docker_leftovers() -> tuple[list[str], list[str]]:
-    return leftovers()
-
-
-def temp_folders() -> set[str]:
-    return {p.name for p in Path("/tmp").glob("musltool-*")}
-
-
-def processes_in_group(pgid: int) -> list[str]:
-    """Live processes of the group (a zombie has ended; it only waits for init to reap it)."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            stat = (proc / "stat").read_text()
-            fields = stat.rsplit(")", 1)[1].split()
-            if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
-                found.append((proc / "cmdline").read_text().replace("\0", " "))
-        except (OSError, IndexError, ValueError):
-            continue
-    return found
-
-
-def any_process(words: str) -> bool:
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                if words in (proc / "cmdline").read_text().replace("\0", " "):
-                    return True
-            except OSError:
-                continue
-    return False
 
 
 def interrupt_when(args: list[str], ready: Callable[[], bool], sig: int, env: dict[str, str] | None = None,
@@ -299,24 +263,49 @@ def test_image_of_a_busybox_without_the_check_applets_is_one_line(shared, tmp_pa
     one_line(proc, 2, "lacks echo, grep")
 
 
-@pytest.mark.serial
-def test_doctor_lists_leftovers_and_clean_removes_them(tmp_path):
-    tree = Tree()
-    tree.add_file("x", b"x")
+DEAD_OWNER = "0000deadbeef.1.1"  # a run that is gone: no process 1 started at tick 1
+
+
+def stray_session(monkeypatch, owner: str) -> SessionContainer:
+    """A session container and image as a run with `owner` left them (after kill -9)."""
+    import musltool.docker as docker_mod
     from musltool.runners import HELPER_IN_IMAGE, helper_program
 
+    tree = Tree()
+    tree.add_file("x", b"x")
     tree.add_dir(".musltool")
     tree.add_file(HELPER_IN_IMAGE, helper_program().read_bytes(), 0o755)
-    stray = SessionContainer(tree, get_isa("x86_64"), [f"/{HELPER_IN_IMAGE}", "serve"]).__enter__()
+    monkeypatch.setattr(docker_mod, "session_labels", lambda session: {SESSION_LABEL: session, OWNER_LABEL: owner})
+    return SessionContainer(tree, get_isa("x86_64"), [f"/{HELPER_IN_IMAGE}", "serve"]).__enter__()
+
+
+@pytest.mark.serial
+def test_doctor_lists_leftovers_and_clean_removes_them(tmp_path, monkeypatch):
+    stray = stray_session(monkeypatch, DEAD_OWNER)
     try:
+        assert stray.name in all_session_objects()[0]
         doctor = invoke("doctor")
         assert doctor.returncode == 1
         assert f"container {stray.name}" in doctor.stdout and stray.tag in doctor.stdout
         cleaned = invoke("clean", "--dist", str(tmp_path / "none"))
         assert cleaned.returncode == 0, cleaned.stderr
-        assert f"removed leftover {stray.name}" in cleaned.stdout
-        assert docker_leftovers() == ([], [])
+        assert f"removed leftover container {stray.name}" in cleaned.stdout
+        assert all_session_objects() == ([], [])
         assert invoke("doctor").returncode == 0
     finally:
         stray.remove()
     assert SESSION_LABEL == "musltool.session"
+
+
+@pytest.mark.serial
+def test_a_session_whose_run_still_goes_is_no_leftover(tmp_path, monkeypatch):
+    from musltool.process import current_owner
+
+    live = stray_session(monkeypatch, current_owner().tag)
+    try:
+        doctor = invoke("doctor")
+        assert live.name not in doctor.stdout, doctor.stdout
+        assert invoke("clean", "--dist", str(tmp_path / "none")).returncode == 0
+        assert live.name in all_session_objects()[0] and live.tag in all_session_objects()[1]
+    finally:
+        live.remove()

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from elftools.elf.elffile import ELFFile
 
-from musltool import settings
+from musltool.cache import cache_dir
 from musltool.catalog import load_recipe
 from musltool.isa import ISAS, get_isa
 from tests.conftest import mirror_folder
@@ -82,8 +82,8 @@ def test_libarchive_is_built_against_its_three_libraries(shared, isa_name):
 def test_the_libraries_own_test_programs_are_built_for_the_isa(shared, isa_name):
     shared.dist("libarchive", isa_name)
     machine = get_isa(isa_name).elf_machine
-    programs = list((settings.cache_dir() / "work").glob(f"xz-{isa_name}-*/src/tests/test_check"))
-    programs += (settings.cache_dir() / "work").glob(f"lz4-{isa_name}-*/src/tests/datagen")
+    programs = list((cache_dir() / "work").glob(f"xz-{isa_name}-*/src/tests/test_check"))
+    programs += (cache_dir() / "work").glob(f"lz4-{isa_name}-*/src/tests/datagen")
     assert {p.parent.parent.parent.name.split("-")[0] for p in programs} == {"xz", "lz4"}
     for program in programs:
         with program.open("rb") as handle:

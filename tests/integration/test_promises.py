@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from musltool.dist import Dist
 from musltool.errors import DownloadError
 from musltool.fetch import FetchOptions, Source, fetch
 from musltool.isa import ISAS
 from tests.integration.conftest import invoke
-from tests.integration.test_faults import one_line
+from tests.integration.helpers import one_line
 from tests.loopback import LoopbackServer
 
 
@@ -63,9 +64,7 @@ def test_clean_with_cache_removes_dist_and_the_cache(tmp_path):
     assert invoke("doctor", env=env).returncode == 0  # makes the (marked) cache
     (cache / "downloads").mkdir(exist_ok=True)
     (cache / "downloads" / "something.tar.gz").write_bytes(b"x")
-    dist.mkdir()
-    (dist / ".musltool-dist").write_text("musltool output folder\n")
-    (dist / "x86_64").mkdir()
+    Dist(dist).install({"x86_64/hello": (b"\x7fELF", 0o755)})  # as a build writes it
     proc = invoke("clean", "--cache", "--dist", str(dist), env=env)
     assert proc.returncode == 0, proc.stderr
     assert not dist.exists() and not cache.exists()

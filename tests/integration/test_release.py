@@ -17,7 +17,7 @@ from musltool.build import build
 from musltool.builder import BuildOptions
 from musltool.busybox.rootfs import build_rootfs, check_image, make_image
 from musltool.catalog import load_recipe
-from musltool.container import remove_image
+from musltool.docker import remove_image
 from musltool.errors import UsageError
 from musltool.fetch import fetch_options
 from musltool.isa import ISAS, get_isa

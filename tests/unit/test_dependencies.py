@@ -13,14 +13,15 @@ from musltool.build import dependency_record, fingerprint
 from musltool.builder import BuildOptions
 from musltool.catalog import load_recipe
 from musltool.dependencies import assemble_sysroot, dependency_order, keep_library, sysroot_key
+from musltool.dist import Dist
 from musltool.envfiles import render_environment
 from musltool.errors import BuildError, UsageError
+from musltool.files import sha256_bytes
 from musltool.isa import get_isa
 from musltool.kinds.command import CommandBuilder
 from musltool.recipes import Recipe
 from musltool.report import BuildReport
 from musltool.toolchain.base import Toolchain
-from musltool.util import sha256_bytes
 from tests.unit.test_report import make_report
 
 
@@ -172,14 +173,16 @@ def test_library_recipe_mistakes_are_found_before_any_work(tmp_path, change, mes
 
 def test_report_names_programs_and_dependencies_and_checks_every_program(tmp_path):
     deps = ({"name": "xz", "version": "5.8.1", "source": "https://example.invalid/xz.tar.xz", "sha256": "0" * 64},)
-    (tmp_path / "hello").write_bytes(b"\x7fELF binary")
-    (tmp_path / "helper").write_bytes(b"\x7fELF helper")
     report = make_report(programs={"helper": sha256_bytes(b"\x7fELF helper")}, dependencies=deps)
+    folder = tmp_path / report.isa
+    folder.mkdir()
+    (folder / report.binary).write_bytes(b"\x7fELF binary")
+    (folder / "helper").write_bytes(b"\x7fELF helper")
     assert BuildReport.from_json(report.to_json()) == report
     assert json.loads(report.to_json())["dependencies"][0]["name"] == "xz"
-    assert report.matches(tmp_path / "hello")
-    (tmp_path / "helper").write_bytes(b"\x7fELF changed")
-    assert not report.matches(tmp_path / "hello")
+    assert Dist(tmp_path).matches(report)
+    (folder / "helper").write_bytes(b"\x7fELF changed")
+    assert not Dist(tmp_path).matches(report)
 
 
 def test_build_system_files_point_at_the_sysroot(tmp_path):

@@ -243,9 +243,9 @@ def test_unpinned_archive_advice_names_the_task_that_takes_sha256(tmp_path, monk
 
 
 def test_report_json_of_the_right_shape_still_loads(tmp_path):
-    from musltool.report import load_report
+    from musltool.dist import Dist
 
-    path = tmp_path / "r.json"
-    path.write_text(json.dumps({"recipe": "x"}))
+    (tmp_path / "x86_64").mkdir()
+    (tmp_path / "x86_64" / "r.json").write_text(json.dumps({"recipe": "x"}))
     with pytest.raises(UsageError, match="checks is not a list"):
-        load_report(path)
+        Dist(tmp_path).report("x86_64", "r")

@@ -6,23 +6,32 @@ import gzip
 import io
 import tarfile
 
-from musltool.container import Tree, tar_bytes
-from musltool.package import gzip_bytes, merged_sums, read_sums
+from musltool.dist import Dist
+from musltool.files import sha256_bytes
+from musltool.filetree import Tree, tar_bytes
+from musltool.package import gzip_bytes
 
 
 def test_merged_sums_keep_only_existing_files_and_sort(tmp_path):
     sums = tmp_path / "SHA256SUMS"
     (tmp_path / "a.tar.gz").write_bytes(b"a")
-    sums.write_text(f"{'1' * 64}  a.tar.gz\n{'2' * 64}  gone.tar.gz\nnot a line\n")
-    merged = merged_sums(sums, {"c.tar.gz": "3" * 64, "a.tar.gz": "4" * 64})
-    assert merged == f"{'4' * 64}  a.tar.gz\n{'3' * 64}  c.tar.gz\n"
+    (tmp_path / "b.tar.gz").write_bytes(b"b")
+    sums.write_text(f"{'1' * 64}  a.tar.gz\n{sha256_bytes(b'b')}  b.tar.gz\n{'2' * 64}  gone.tar.gz\nnot a line\n")
+    merged = Dist(tmp_path).merged_sums({"c.tar.gz": "3" * 64, "a.tar.gz": "4" * 64})
+    assert merged == f"{'4' * 64}  a.tar.gz\n{sha256_bytes(b'b')}  b.tar.gz\n{'3' * 64}  c.tar.gz\n".encode()
+
+
+def test_sums_that_no_longer_match_their_file_are_dropped(tmp_path):
+    (tmp_path / "a.tar.gz").write_bytes(b"changed")
+    (tmp_path / "SHA256SUMS").write_text(f"{sha256_bytes(b'a')}  a.tar.gz\n")
+    assert Dist(tmp_path).merged_sums({}) == b""
 
 
 def test_read_sums_ignores_garbage(tmp_path):
     sums = tmp_path / "SHA256SUMS"
     sums.write_text(f"{'a' * 64}  x.tar.gz\nshort  y.tar.gz\n\n")
-    assert read_sums(sums) == {"x.tar.gz": "a" * 64}
-    assert read_sums(tmp_path / "missing") == {}
+    assert Dist(tmp_path).sums() == {"x.tar.gz": "a" * 64}
+    assert Dist(tmp_path / "missing").sums() == {}
 
 
 def test_tar_bytes_are_sorted_owned_by_root_and_dated_by_the_epoch(monkeypatch):

@@ -7,6 +7,8 @@ import json
 import pytest
 
 from musltool.build import is_current
+from musltool.dist import Dist
+from musltool.files import sha256_bytes
 from musltool.report import (
     BuildReport,
     Check,
@@ -16,9 +18,7 @@ from musltool.report import (
     TestResult,
     Verification,
     counts,
-    load_report,
 )
-from musltool.util import sha256_bytes
 
 
 def make_report(binary: bytes = b"\x7fELF binary", results=None, **changes) -> BuildReport:
@@ -69,10 +69,10 @@ def test_json_round_trip_is_exact():
     ],
 )
 def test_wrong_shapes_are_report_errors(text, problem, tmp_path):
-    path = tmp_path / "hello.json"
-    path.write_text(text)
+    (tmp_path / "x86_64").mkdir()
+    (tmp_path / "x86_64" / "hello.json").write_text(text)
     with pytest.raises(ReportError, match=problem):
-        load_report(path)
+        Dist(tmp_path).report("x86_64", "hello")
 
 
 def test_bad_status_is_named():
@@ -83,7 +83,7 @@ def test_bad_status_is_named():
 
 
 def test_missing_report_is_none(tmp_path):
-    assert load_report(tmp_path / "none.json") is None
+    assert Dist(tmp_path).report("x86_64", "none") is None
 
 
 def test_verified_needs_results_no_failure_and_passing_checks():
@@ -96,15 +96,17 @@ def test_verified_needs_results_no_failure_and_passing_checks():
 
 
 def test_current_means_same_inputs_verified_and_untouched(tmp_path):
-    binary = tmp_path / "hello"
-    binary.write_bytes(b"\x7fELF binary")
     report = make_report()
-    assert is_current(report, "f" * 64, binary)
-    assert not is_current(report, "e" * 64, binary)  # inputs changed
-    assert not is_current(None, "f" * 64, binary)
-    assert not is_current(make_report(results=()), "f" * 64, binary)
+    binary = tmp_path / report.isa / "hello"
+    binary.parent.mkdir()
+    binary.write_bytes(b"\x7fELF binary")
+    dist = Dist(tmp_path)
+    assert is_current(report, "f" * 64, dist)
+    assert not is_current(report, "e" * 64, dist)  # inputs changed
+    assert not is_current(None, "f" * 64, dist)
+    assert not is_current(make_report(results=()), "f" * 64, dist)
     binary.write_bytes(b"\x7fELF changed")
-    assert not is_current(report, "f" * 64, binary)
+    assert not is_current(report, "f" * 64, dist)
 
 
 def test_counts_list_every_status():

@@ -1,105 +1,42 @@
-"""Local docker images made from files, and session containers, with no registry involved.
+"""docker: local images made from file trees, session containers, and their leftovers. No
+registry is involved.
 
 An image is written as a `docker load` archive: one reproducible layer tar, a config that
 carries the ISA's platform (os/architecture/variant) and labels, and a manifest. The same files
 always give the same image id. Everything temporary that musltool makes in docker (session
-images and containers) carries the label `musltool.session`, is removed when the session ends,
-even on Ctrl-C or SIGTERM, and can be listed and removed by label (`invoke doctor`, `clean`).
+images and containers) carries two labels: `musltool.session` (the session's id) and
+`musltool.owner` (the run that made it: boot id, PID, start time). It is removed when the
+session ends, even on Ctrl-C or SIGTERM; one whose owner is gone (after `kill -9`) is a
+leftover that `invoke doctor` lists and `invoke clean` removes. A session of a run still going,
+in this checkout or any other, is never a leftover.
 """
 
 from __future__ import annotations
 
-import io
 import json
-import tarfile
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from musltool.errors import MissingToolError
+from musltool.files import sha256_bytes
+from musltool.filetree import Tree, tar_bytes
 from musltool.isa import Isa
-from musltool.settings import source_date_epoch
-from musltool.util import Completed, call, sha256_bytes
+from musltool.process import Completed, call, current_owner, owner_alive
 
 DOCKER_TIMEOUT = 120
 SESSION_LABEL = "musltool.session"
+OWNER_LABEL = "musltool.owner"
 PRODUCT_LABEL = "musltool.image"
 
 
-@dataclass(frozen=True)
-class Entry:
-    """One file, folder or symlink in an image or a root filesystem."""
-
-    path: str  # without a leading slash
-    data: bytes = b""
-    mode: int = 0o644
-    kind: str = "file"  # file | dir | symlink | chardev
-    target: str = ""  # for symlinks
-    rdev: tuple[int, int] = (0, 0)  # major, minor for device nodes
+def session_labels(session_id: str) -> dict[str, str]:
+    return {SESSION_LABEL: session_id, OWNER_LABEL: current_owner().tag}
 
 
-@dataclass
-class Tree:
-    entries: list[Entry] = field(default_factory=list)
-
-    def add_file(self, path: str, data: bytes, mode: int = 0o644) -> None:
-        self.entries.append(Entry(path.lstrip("/"), data, mode))
-
-    def add_dir(self, path: str, mode: int = 0o755) -> None:
-        self.entries.append(Entry(path.lstrip("/"), mode=mode, kind="dir"))
-
-    def add_symlink(self, path: str, target: str) -> None:
-        self.entries.append(Entry(path.lstrip("/"), mode=0o777, kind="symlink", target=target))
-
-    def add_chardev(self, path: str, major: int, minor: int, mode: int = 0o600) -> None:
-        self.entries.append(Entry(path.lstrip("/"), mode=mode, kind="chardev", rdev=(major, minor)))
-
-    def without(self, *paths: str) -> Tree:
-        return Tree([e for e in self.entries if e.path not in paths])
-
-
-def tar_bytes(tree: Tree, mtime: int | None = None) -> bytes:
-    """A reproducible tar: sorted entries, fixed mtime, uid/gid 0, no user names."""
-    stamp = source_date_epoch() if mtime is None else mtime
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for entry in sorted(tree.entries, key=lambda e: e.path):
-            info = tarfile.TarInfo(entry.path)
-            info.mode, info.mtime, info.uid, info.gid = entry.mode, stamp, 0, 0
-            info.uname = info.gname = ""
-            if entry.kind == "dir":
-                info.type = tarfile.DIRTYPE
-                tar.addfile(info)
-            elif entry.kind == "symlink":
-                info.type, info.linkname = tarfile.SYMTYPE, entry.target
-                tar.addfile(info)
-            elif entry.kind == "chardev":
-                info.type = tarfile.CHRTYPE
-                info.devmajor, info.devminor = entry.rdev
-                tar.addfile(info)
-            else:
-                info.size = len(entry.data)
-                tar.addfile(info, io.BytesIO(entry.data))
-    return buffer.getvalue()
-
-
-def materialize(tree: Tree, root: Path) -> None:
-    """Write the tree's entries below `root` (the qemu runner's stand-in for an image);
-    device nodes are left out."""
-    for entry in sorted(tree.entries, key=lambda e: e.path):
-        if entry.kind == "chardev":
-            continue
-        path = root / entry.path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if entry.kind == "dir":
-            path.mkdir(exist_ok=True)
-            path.chmod(entry.mode)
-        elif entry.kind == "symlink":
-            path.symlink_to(entry.target)
-        else:
-            path.write_bytes(entry.data)
-            path.chmod(entry.mode)
+def label_args(labels: Mapping[str, str]) -> list[str]:
+    return [a for key, value in labels.items() for a in ("--label", f"{key}={value}")]
 
 
 def image_archive(
@@ -181,14 +118,54 @@ def image_size(tag: str) -> int:
     return int(proc.stdout.strip())
 
 
+@dataclass(frozen=True)
+class SessionObject:
+    """A container or image carrying the session label."""
+
+    name: str  # container name, or image tag (or id when untagged)
+    session: str
+    owner: str
+    running: bool = False
+
+    def is_leftover(self) -> bool:
+        """Its run is gone. An object of an older musltool carries no owner: a container is
+        then a leftover once it stopped."""
+        if self.owner:
+            return not owner_alive(self.owner)
+        return not self.running
+
+
+def session_containers() -> list[SessionObject]:
+    fields = f'{{{{.Names}}}}\t{{{{.Label "{SESSION_LABEL}"}}}}\t{{{{.Label "{OWNER_LABEL}"}}}}\t{{{{.State}}}}'
+    listed = docker("ps", "-a", "--filter", f"label={SESSION_LABEL}", "--format", fields)
+    found = []
+    for line in listed.stdout.decode(errors="replace").splitlines():
+        name, session, owner, state = ([*line.split("\t"), "", "", ""])[:4]
+        if name:
+            found.append(SessionObject(name, session, owner, state == "running"))
+    return found
+
+
+def session_images() -> list[SessionObject]:
+    listed = docker("images", "--filter", f"label={SESSION_LABEL}", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}")
+    names = [tag if not tag.startswith("<none>") else image_id
+             for tag, image_id in (line.split() for line in listed.stdout.decode().splitlines() if line.strip())]  # fmt: skip
+    if not names:
+        return []
+    fields = f'{{{{index .Config.Labels "{SESSION_LABEL}"}}}}\t{{{{index .Config.Labels "{OWNER_LABEL}"}}}}'
+    inspected = docker("image", "inspect", "--format", fields, *names)
+    rows = [line.split("\t") for line in inspected.stdout.decode(errors="replace").splitlines()]
+    return [SessionObject(name, *([*row, "", ""])[:2]) for name, row in zip(names, rows, strict=False)]
+
+
 def leftovers() -> tuple[list[str], list[str]]:
-    """Containers and images of musltool sessions still present (names, tags or ids)."""
-    label = f"label={SESSION_LABEL}"
-    containers = docker("ps", "-a", "--filter", label, "--format", "{{.Names}}")
-    images = docker("images", "--filter", label, "--format", "{{.Repository}}:{{.Tag}} {{.ID}}")
-    names = containers.stdout.decode().split()
-    tags = [line.split()[0] if not line.startswith("<none>") else line.split()[1]
-            for line in images.stdout.decode().splitlines() if line.strip()]  # fmt: skip
+    """Containers and images of musltool sessions whose run is gone (names, tags or ids).
+    An image of an older musltool (no owner) is a leftover unless a live session uses it."""
+    containers = session_containers()
+    live_sessions = {c.session for c in containers if not c.is_leftover()}
+    names = [c.name for c in containers if c.is_leftover()]
+    tags = [i.name for i in session_images()
+            if (i.owner and i.is_leftover()) or (not i.owner and i.session not in live_sessions)]  # fmt: skip
     return names, tags
 
 
@@ -227,13 +204,13 @@ class SessionContainer:
         self.private = private  # folders given as empty, writable tmpfs
 
     def __enter__(self) -> SessionContainer:
-        labels = {SESSION_LABEL: self.id}
+        labels = session_labels(self.id)
         try:
             load_image(self.tree, self.isa, self.tag, self.entrypoint, labels)
             volumes = [a for host, guest in self.mounts for a in ("-v", f"{host}:{guest}:ro")]
             volumes += [a for folder in self.private for a in ("--tmpfs", f"{folder}:rw,exec,mode=755")]
             proc = docker(
-                "run", "--detach", "--name", self.name, "--label", f"{SESSION_LABEL}={self.id}",
+                "run", "--detach", "--name", self.name, *label_args(labels),
                 "--pull", "never", "--network", "none", "--read-only",
                 "--tmpfs", "/tmp:rw,exec,mode=1777", "--platform", self.isa.docker_platform,
                 # loopback with ::1 too (docker turns IPv6 off in a container by default)
@@ -248,11 +225,9 @@ class SessionContainer:
             raise
         return self
 
-    def exec(
-        self, argv: list[str], env: Mapping[str, str], stdin: bytes | None, timeout: float
-    ) -> Completed:
+    def exec_args(self, argv: list[str], env: Mapping[str, str], interactive: bool = True) -> list[str]:
         env_args = [a for key, value in env.items() for a in ("-e", f"{key}={value}")]
-        return docker("exec", "-i", *env_args, self.name, *argv, input=stdin or b"", timeout=timeout)
+        return ["docker", "exec", *(["-i"] if interactive else []), *env_args, self.name, *argv]
 
     def remove(self) -> None:
         docker("rm", "--force", self.name, creates=True)
@@ -260,3 +235,18 @@ class SessionContainer:
 
     def __exit__(self, *exc: object) -> None:
         self.remove()
+
+
+def run_once(tag: str, isa: Isa, argv: list[str], entrypoint: str, timeout: float = DOCKER_TIMEOUT) -> Completed:
+    """One command in a fresh container of a local image (no network), labelled as a session
+    and removed afterwards, also when musltool is interrupted."""
+    session = uuid.uuid4().hex[:12]
+    name = f"musltool-{session}"
+    try:
+        return docker(
+            "run", "--name", name, *label_args(session_labels(session)), "--pull", "never",
+            "--network", "none", "--platform", isa.docker_platform, "--entrypoint", entrypoint,
+            tag, *argv, timeout=timeout,
+        )  # fmt: skip
+    finally:
+        docker("rm", "--force", name, creates=True)

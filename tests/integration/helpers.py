@@ -1,0 +1,64 @@
+"""Helpers for integration tests that read the machine as an outsider would: docker's own CLI,
+/proc, /tmp. They import nothing of musltool, so they judge it without its own filters."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+SESSION_LABEL = "musltool.session"
+
+
+def one_line(proc: subprocess.CompletedProcess[str], code: int, words: str) -> None:
+    """The run failed with `code` and one error line holding `words` (progress lines may come
+    before it), never a traceback."""
+    assert proc.returncode == code, proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("musltool: error:")]
+    assert len(errors) == 1 and words in errors[0], proc.stderr
+    assert proc.stderr.rstrip("\n").splitlines()[-1] == errors[0]
+    assert "Traceback" not in proc.stderr
+
+
+def docker_leftovers() -> tuple[list[str], list[str]]:
+    return all_session_objects()
+
+
+def temp_folders() -> set[str]:
+    return {p.name for p in Path("/tmp").glob("musltool-*")}
+
+
+def processes_in_group(pgid: int) -> list[str]:
+    """Live processes of the group (a zombie has ended; it only waits for init to reap it)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            stat = (proc / "stat").read_text()
+            fields = stat.rsplit(")", 1)[1].split()
+            if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+                found.append((proc / "cmdline").read_text().replace("\0", " "))
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
+
+
+def any_process(words: str) -> bool:
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if words in (proc / "cmdline").read_text().replace("\0", " "):
+                    return True
+            except OSError:
+                continue
+    return False
+
+
+def all_session_objects() -> tuple[list[str], list[str]]:
+    """Containers and images carrying the session label, read with docker's own CLI (not with
+    musltool's leftover filter, which is what these tests check)."""
+    containers = subprocess.run(["docker", "ps", "-a", "--filter", f"label={SESSION_LABEL}", "--format", "{{.Names}}"],
+                        capture_output=True, text=True, check=True).stdout.split()  # fmt: skip
+    images = subprocess.run(["docker", "images", "--filter", f"label={SESSION_LABEL}", "--format", "{{.Repository}}:{{.Tag}}"],
+                    capture_output=True, text=True, check=True).stdout.split()  # fmt: skip
+    return containers, images
