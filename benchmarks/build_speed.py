@@ -29,11 +29,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from musltool.build import build, prepare
-from musltool.builder import BuildOptions
-from musltool.busybox.builder import source_tree
 from musltool.catalog import load_recipe
 from musltool.fetch import fetch_options
 from musltool.isa import Isa, resolve_isas
+from musltool.kinds.base import BuildOptions
+from musltool.kinds.busybox.kind import source_tree
 from musltool.toolchain.zigexe import zig_executable
 
 # The bare baseline's compiler: zig cc for the target, minus the linker flags lld rejects.
@@ -93,7 +93,7 @@ def bare_make_seconds(isa: Isa, config: Path, mirrors: list[str]) -> float:
         shutil.copyfile(config, out / ".config")
         env = {**os.environ, "ZIG_GLOBAL_CACHE_DIR": str(cache), "ZIG_LOCAL_CACHE_DIR": str(cache),
                "KCONFIG_NOTIMESTAMP": "1", "SOURCE_DATE_EPOCH": "0", "LC_ALL": "C"}  # fmt: skip
-        make = ["make", "-C", str(src), f"O={out}", f"ARCH={isa.busybox_arch}", "HOSTCC=gcc",
+        make = ["make", "-C", str(src), f"O={out}", f"ARCH={isa.kbuild_arch}", "HOSTCC=gcc",
                 f"CC={cc}", f"LD={cc} -nostdlib", f"AR={zig_executable()} ar", "SKIP_STRIP=y"]  # fmt: skip
         start = time.perf_counter()
         subprocess.run([*make, "oldconfig"], input="\n" * 5000, text=True, env=env,

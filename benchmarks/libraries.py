@@ -20,11 +20,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from musltool.build import prepare, run_build
-from musltool.builder import BuildOptions
 from musltool.catalog import load_recipe
 from musltool.dependencies import dependency_order
 from musltool.fetch import fetch_options
 from musltool.isa import resolve_isas
+from musltool.kinds.base import BuildOptions
 
 
 def main() -> None:

@@ -12,9 +12,8 @@ from pathlib import Path
 from filelock import FileLock
 
 from musltool import __version__, settings
-from musltool.builder import Builder, BuildOptions, Built
 from musltool.cache import cache_dir
-from musltool.catalog import builder_class, load_recipe
+from musltool.catalog import load_recipe
 from musltool.dependencies import (
     assemble_sysroot,
     dependency_order,
@@ -28,6 +27,8 @@ from musltool.errors import VerificationError
 from musltool.extract import is_complete
 from musltool.files import atomic_write_text, sha256_file
 from musltool.isa import Isa
+from musltool.kinds import builder_class
+from musltool.kinds.base import Builder, BuildOptions, Built
 from musltool.process import log
 from musltool.recipes import Recipe
 from musltool.report import BuildReport, Check, ReportError, Verification

@@ -1,4 +1,4 @@
-"""The recipe catalog: the registry of recipe kinds, and finding, checking and loading recipes.
+"""The recipe catalog: finding, checking and loading recipes (the kinds are in musltool.kinds).
 
 Recipes are looked up by name on a search path: musltool's built-in recipes, then
 `./recipes` in the current folder; `--recipe` may also name a folder holding a recipe.toml.
@@ -12,22 +12,14 @@ import tomllib
 from pathlib import Path
 
 from musltool import settings
-from musltool.builder import Builder
-from musltool.busybox.builder import BusyboxBuilder
 from musltool.errors import UsageError
-from musltool.kinds.c import CBuilder
-from musltool.kinds.command import CommandBuilder
+from musltool.kinds import KINDS
+from musltool.kinds.base import Builder
 from musltool.recipes import COMMON_KEYS, Recipe, recipe_from_data
 from musltool.schema import Key, Table, require
 
 RECIPE_FILE = "recipe.toml"
-KINDS: dict[str, type[Builder]] = {
-    builder.kind: builder for builder in (CBuilder, CommandBuilder, BusyboxBuilder)
-}
-
-
-def builder_class(recipe: Recipe) -> type[Builder]:
-    return KINDS[recipe.kind]
+__all__ = ["load_recipe", "recipe_names"]
 
 
 def search_path() -> list[Path]:

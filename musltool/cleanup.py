@@ -18,7 +18,7 @@ from musltool.cache import clean_cache, configured_cache
 from musltool.dist import Dist, protected_reason
 from musltool.docker import docker_available, leftovers, remove_leftovers
 from musltool.errors import UsageError
-from musltool.process import orphaned_processes, orphaned_temp_folders
+from musltool.owners import orphaned_processes, orphaned_temp_folders
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,12 @@
-"""What tasks.py shares: turning musltool errors and Ctrl-C into one line and an exit code."""
+"""The command line's shared plumbing, for every task module: musltool errors, Ctrl-C and
+Invoke's own parse and config errors become one line and the documented exit code; option
+values (comma lists, the config's mirrors, the words after --) and the help they share."""
 
 from __future__ import annotations
 
 import errno
 import functools
+import shlex
 import signal
 import sys
 from collections.abc import Callable
@@ -12,7 +15,8 @@ from typing import Any, TypeVar
 
 from invoke.exceptions import Exit
 
-from musltool.errors import MusltoolError
+from musltool.errors import MusltoolError, UsageError
+from musltool.fetch import FetchOptions, fetch_options
 
 F = TypeVar("F", bound=Callable[..., Any])
 # A folder or file that cannot be written, or a full disk: bad input (exit 2), as README says.
@@ -53,14 +57,6 @@ def one_line_errors(func: F) -> F:
             signal.signal(signal.SIGTERM, previous)
 
     return wrapper  # type: ignore[return-value]
-
-
-def split_list(values: list[str] | str | None) -> list[str]:
-    """Values given as repeated options and/or comma-separated lists."""
-    if not values:
-        return []
-    items = [values] if isinstance(values, str) else values
-    return [part.strip() for item in items for part in item.split(",") if part.strip()]
 
 
 INVOKE_CONFIG_NAMES = ("invoke.yaml", "invoke.yml", "invoke.json")
@@ -134,3 +130,35 @@ def one_line_parse_errors(program_class: type) -> None:
 
     parse_tasks_in_one_line.musltool = True  # type: ignore[attr-defined]
     program_class.parse_tasks = parse_tasks_in_one_line
+
+
+ARCH_HELP = "ISA: x86_64, aarch64, armv7, riscv64 (or amd64, arm64, armhf ...), a comma list, or 'all'"
+TOOLCHAIN_HELP = "toolchain provider: zig (default), a GCC archive (bootlin, muslcc) or debian-gcc (invoke toolchain.list)"
+
+
+def config_mirrors(c) -> object:
+    """`musltool.mirrors` from Invoke's config, checked."""
+    settings = c.config.get("musltool", {})
+    problem = musltool_settings_problem(settings)
+    if problem:
+        raise UsageError(f"invalid Invoke config: {problem}")
+    return settings.get("mirrors")
+
+
+def download_options(c, quiet: bool = False) -> FetchOptions:
+    return fetch_options(config_mirrors(c), quiet=quiet)
+
+
+def split_list(values: list[str] | str | None) -> list[str]:
+    """Values given as repeated options and/or comma-separated lists."""
+    if not values:
+        return []
+    items = [values] if isinstance(values, str) else values
+    return [part.strip() for item in items for part in item.split(",") if part.strip()]
+
+
+def remainder(c) -> list[str]:
+    """The words after `--`, as typed (Invoke's remainder is one joined string)."""
+    if "--" in sys.argv:
+        return sys.argv[sys.argv.index("--") + 1 :]
+    return shlex.split(c.remainder)

@@ -14,12 +14,9 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from filelock import FileLock
-
 from musltool.cache import cache_dir
 from musltool.errors import BuildError, UsageError
-from musltool.extract import COMPLETE_MARKER, is_complete
-from musltool.files import staging_dir
+from musltool.files import COMPLETE_MARKER, made_once
 from musltool.recipes import Recipe
 
 
@@ -62,9 +59,9 @@ def library_files(name: str, isa: str, fingerprint: str) -> Path:
 def keep_library(name: str, isa: str, fingerprint: str, installed: Path) -> Path:
     """Copy a verified library's installed files into the cache (replacing a partial copy)."""
     dest = library_files(name, isa, fingerprint)
-    with FileLock(str(dest) + ".lock"), staging_dir(dest) as stage:
-        shutil.copytree(installed, stage, symlinks=True, dirs_exist_ok=True)
-        (stage / COMPLETE_MARKER).write_text(f"{name} {fingerprint}\n")
+    with made_once(dest, f"{name} {fingerprint}\n") as stage:
+        if stage is not None:
+            shutil.copytree(installed, stage, symlinks=True, dirs_exist_ok=True)
     return dest
 
 
@@ -78,22 +75,20 @@ def assemble_sysroot(isa: str, key: str, folders: list[Path]) -> Path:
     """One folder holding every library's files (usr/include, usr/lib ...), made once per key.
     Two libraries installing the same path with different bytes is an error."""
     dest = cache_dir() / "sysroot" / f"{isa}-{key}"
-    with FileLock(str(dest) + ".lock"):
-        if is_complete(dest):
+    with made_once(dest, "\n".join(f.name for f in folders) + "\n") as stage:
+        if stage is None:
             return dest
-        with staging_dir(dest) as stage:
-            owners: dict[Path, Path] = {}
-            for folder in folders:
-                for path in sorted(folder.rglob("*")):
-                    relative = path.relative_to(folder)
-                    if path.is_dir() or relative.name == COMPLETE_MARKER:
-                        continue
-                    target = stage / relative
-                    if relative in owners and target.read_bytes() != path.read_bytes():
-                        raise BuildError(f"sysroot: {relative} is installed differently by "
-                                         f"{owners[relative].name} and {folder.name}")  # fmt: skip
-                    owners[relative] = folder
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copy2(path, target, follow_symlinks=False)
-            (stage / COMPLETE_MARKER).write_text("\n".join(f.name for f in folders) + "\n")
+        owners: dict[Path, Path] = {}
+        for folder in folders:
+            for path in sorted(folder.rglob("*")):
+                relative = path.relative_to(folder)
+                if path.is_dir() or relative.name == COMPLETE_MARKER:
+                    continue
+                target = stage / relative
+                if relative in owners and target.read_bytes() != path.read_bytes():
+                    raise BuildError(f"sysroot: {relative} is installed differently by "
+                                     f"{owners[relative].name} and {folder.name}")  # fmt: skip
+                owners[relative] = folder
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path, target, follow_symlinks=False)
     return dest

@@ -36,13 +36,17 @@ from musltool.files import (
     NotRegularFile,
     folder_fd,
     open_folder,
+    probe_folder,
     read_regular,
     relative_parts,
+    remove_tree_at,
     sha256_bytes,
     walk_to,
+    write_new_at,
 )
 from musltool.isa import Isa
-from musltool.process import current_owner, owner_alive, signals_held
+from musltool.owners import current_owner, owner_alive
+from musltool.process import signals_held
 from musltool.report import BuildReport, ReportError
 from musltool.settings import PROJECT_ROOT
 
@@ -205,9 +209,9 @@ class Dist:
                 if folder:
                     self._folders(root, relative_parts(folder), record)
                     with walk_to(root, relative_parts(folder)) as fd:
-                        _probe(fd)
+                        probe_folder(fd)
                 else:
-                    _probe(root)
+                    probe_folder(root)
         except OSError as exc:
             raise UsageError(f"output folder {where} is not writable: {exc.strerror}") from exc
         return where
@@ -228,7 +232,7 @@ class Dist:
                 self._sweep(root)
                 with self._staging(root) as staging:
                     for number, (data, mode) in enumerate(files.values()):
-                        _write_new(staging, str(number), data, mode)
+                        write_new_at(staging, str(number), data, mode)
                     targets = [(relative_parts(r), str(n)) for n, r in enumerate(files)]
                     for parts, _ in targets:
                         self._folders(root, parts[:-1], record)
@@ -269,7 +273,7 @@ class Dist:
     def _save(self, root: int, record: Record) -> None:
         record.legacy = False
         name = f".{RECORD}.{os.getpid()}"
-        _write_new(root, name, record.to_json().encode(), 0o644, replace=True)
+        write_new_at(root, name, record.to_json().encode(), 0o644, replace=True)
         os.rename(name, RECORD, src_dir_fd=root, dst_dir_fd=root)
 
     def _folders(self, root: int, parts: list[str], record: Record) -> None:
@@ -299,7 +303,7 @@ class Dist:
                 with walk_to(area, [name]) as staging:
                     yield staging
             finally:
-                _remove_tree_at(area, name)
+                remove_tree_at(area, name)
                 with contextlib.suppress(OSError):
                     os.rmdir(STAGING, dir_fd=root)
 
@@ -310,7 +314,7 @@ class Dist:
             with walk_to(root, [STAGING]) as area:
                 for name in os.listdir(area):
                     if not owner_alive(name.rsplit("-", 1)[0]):
-                        _remove_tree_at(area, name)
+                        remove_tree_at(area, name)
                         swept.append(f"{STAGING}/{name}")
             with contextlib.suppress(OSError):
                 os.rmdir(STAGING, dir_fd=root)
@@ -352,25 +356,6 @@ class Dist:
         return Cleaned(removed, kept)
 
 
-def _probe(folder: int) -> None:
-    name = f".musltool-probe-{os.getpid()}-{os.urandom(4).hex()}"
-    _write_new(folder, name, b"", 0o600)
-    os.unlink(name, dir_fd=folder)
-
-
-def _write_new(folder: int, name: str, data: bytes, mode: int, replace: bool = False) -> None:
-    flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC | (os.O_TRUNC if replace else os.O_EXCL)
-    fd = os.open(name, flags, 0o600, dir_fd=folder)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            os.fchmod(handle.fileno(), mode)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(name, dir_fd=folder)
-        raise
-
-
 def _replace_entry(parent: int, name: str) -> None:
     """A folder at a file's place cannot be renamed over: refused (a symlink or a file is
     replaced by the rename itself, never written through)."""
@@ -378,20 +363,6 @@ def _replace_entry(parent: int, name: str) -> None:
         info = os.lstat(name, dir_fd=parent)
         if stat.S_ISDIR(info.st_mode):
             raise UsageError(f"{name} is a folder where musltool writes a file: not replaced")
-
-
-def _remove_tree_at(parent: int, name: str) -> None:
-    """Remove `name` in `parent` and everything below it, never following a symlink."""
-    try:
-        with walk_to(parent, [name]) as fd:
-            for child in os.listdir(fd):
-                if stat.S_ISDIR(os.lstat(child, dir_fd=fd).st_mode):
-                    _remove_tree_at(fd, child)
-                else:
-                    os.unlink(child, dir_fd=fd)
-        os.rmdir(name, dir_fd=parent)
-    except FileNotFoundError:
-        pass
 
 
 def _remove_recorded(root: int, relative: str, digest: str) -> str | None:

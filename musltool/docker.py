@@ -23,7 +23,8 @@ from musltool.errors import MissingToolError
 from musltool.files import sha256_bytes
 from musltool.filetree import Tree, tar_bytes
 from musltool.isa import Isa
-from musltool.process import Completed, call, current_owner, owner_alive
+from musltool.owners import current_owner, owner_alive
+from musltool.process import Completed, call
 
 DOCKER_TIMEOUT = 120
 SESSION_LABEL = "musltool.session"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import time
 
@@ -12,12 +11,11 @@ from musltool.cleanup import find_leftovers
 from musltool.docker import docker_available
 from musltool.errors import MissingToolError, UsageError
 from musltool.files import folder_size
+from musltool.hostparts import HOST_PROGRAMS, QEMU_USER_PACKAGE, apt_install, require_program
 from musltool.isa import Isa, host_isa
-from musltool.process import log, run, which
+from musltool.process import log, which
 from musltool.toolchain.zigexe import zig_version
 
-DEBIAN_PACKAGES = {"docker": "docker.io", "qemu": "qemu-user-static", "bwrap": "bubblewrap", "patch": "patch",
-                   "mke2fs": "e2fsprogs", "debugfs": "e2fsprogs", "cmake": "cmake", "pkg-config": "pkg-config"}
 DOCKERD_ARGS = ["--bridge=none", "--iptables=false", "--ip6tables=false"]
 
 
@@ -34,10 +32,10 @@ def report_lines(isas: list[Isa]) -> list[tuple[bool, str, str]]:
         lines.append((ok, f"binfmt {isa.name}", detail))
     found = find_leftovers().lines()
     lines.append((not found, "leftovers of killed runs", ", ".join(found) + " (invoke clean removes them)" if found else "none"))
-    for tool, key in HOST_TOOLS.items():
+    for tool, package in HOST_PROGRAMS.items():
         if tool != "dockerd":  # the daemon's line is above
             path = which(tool)
-            lines.append((path is not None, tool, path or f"not installed ({DEBIAN_PACKAGES[key]})"))
+            lines.append((path is not None, tool, path or f"not installed ({package})"))
     for isa in isas:
         path = which(isa.qemu_system)
         lines.append((path is not None, isa.qemu_system, path or f"not installed ({isa.qemu_system_package})"))
@@ -57,32 +55,10 @@ def print_report(isas: list[Isa]) -> bool:
     return all(ok for ok, _, _ in lines)
 
 
-def apt_install(packages: list[str]) -> None:
-    if os.geteuid() != 0:
-        raise MissingToolError(f"run as root, or: sudo apt-get install {' '.join(packages)}")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    log(f"installing Debian packages: {', '.join(packages)}")
-    run(["apt-get", "update", "-qq"], env=env, error=MissingToolError, what="apt-get update")
-    run(
-        ["apt-get", "install", "-y", "-qq", *packages],
-        env=env,
-        error=MissingToolError,
-        what="apt-get install",
-    )
-
-
-# Host programs musltool runs, and the Debian package of each: the BusyBox recipe's patches
-# (patch), its upstream testsuite's sandbox (bwrap), the firmware's ext4 image (mke2fs, debugfs),
-# CMake projects built with `toolchain.env --format cmake` (cmake), recipes and projects finding
-# the sysroot's libraries through their .pc files (pkg-config).
-HOST_TOOLS = {"dockerd": "docker", "patch": "patch", "bwrap": "bwrap", "mke2fs": "mke2fs", "debugfs": "debugfs",
-              "cmake": "cmake", "pkg-config": "pkg-config"}
-
-
 def missing_packages(isas: list[Isa]) -> list[str]:
-    missing = [DEBIAN_PACKAGES[key] for tool, key in HOST_TOOLS.items() if which(tool) is None]
+    missing = [package for tool, package in HOST_PROGRAMS.items() if which(tool) is None]
     if any(which(isa.qemu_binary) is None for isa in isas):
-        missing.append(DEBIAN_PACKAGES["qemu"])
+        missing.append(QEMU_USER_PACKAGE)
     missing += [isa.qemu_system_package for isa in isas if which(isa.qemu_system) is None]
     return list(dict.fromkeys(missing))
 
@@ -91,8 +67,7 @@ def start_dockerd(wait_seconds: float = 60) -> str:
     ok, detail = docker_available()
     if ok:
         return f"docker daemon {detail} already answers"
-    if which("dockerd") is None:
-        raise MissingToolError("dockerd not installed: install docker.io")
+    require_program("dockerd")
     log_path = cache_dir() / "dockerd.log"
     with log_path.open("ab") as log_file:
         subprocess.Popen(

@@ -43,6 +43,7 @@ class Source:
 
     url: str
     sha256: str
+    top: str | None = None  # the archive's top folder, when it is not its only one
 
     @property
     def filename(self) -> str:

@@ -17,6 +17,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from filelock import FileLock
+
 from musltool.errors import UsageError
 
 GLOB_CHARACTERS = frozenset("*?[]")
@@ -130,6 +132,28 @@ def write_if_changed(path: Path, data: bytes, mode: int = 0o644) -> None:
         atomic_write_bytes(path, data, mode)
 
 
+COMPLETE_MARKER = ".musltool-complete"
+
+
+def is_complete(folder: Path) -> bool:
+    return (folder / COMPLETE_MARKER).is_file()
+
+
+@contextlib.contextmanager
+def made_once(final: Path, note: str) -> Iterator[Path | None]:
+    """Make the folder `final` once, under a lock: None when it is already complete (its
+    marker is there), else a staging folder that becomes `final`, with the marker (holding
+    `note`), when the block ends without an error. A half-made `final` is replaced."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(final) + ".lock"):
+        if is_complete(final):
+            yield None
+            return
+        with staging_dir(final) as stage:
+            yield stage
+            (stage / COMPLETE_MARKER).write_text(note)
+
+
 @contextlib.contextmanager
 def staging_dir(final: Path) -> Iterator[Path]:
     """A temporary sibling folder that replaces `final` only if the block succeeds."""
@@ -181,3 +205,38 @@ def walk_to(root_fd: int, parts: list[str]) -> Iterator[int]:
     finally:
         for fd in reversed(fds):
             os.close(fd)
+
+
+def probe_folder(folder: int) -> None:
+    """The folder takes files (a file is made and removed)."""
+    name = f".musltool-probe-{os.getpid()}-{os.urandom(4).hex()}"
+    write_new_at(folder, name, b"", 0o600)
+    os.unlink(name, dir_fd=folder)
+
+
+def write_new_at(folder: int, name: str, data: bytes, mode: int, replace: bool = False) -> None:
+    """A new file `name` in the folder `folder` (a symlink at its place is never followed)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC | (os.O_TRUNC if replace else os.O_EXCL)
+    fd = os.open(name, flags, 0o600, dir_fd=folder)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            os.fchmod(handle.fileno(), mode)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(name, dir_fd=folder)
+        raise
+
+
+def remove_tree_at(parent: int, name: str) -> None:
+    """Remove `name` in `parent` and everything below it, never following a symlink."""
+    try:
+        with walk_to(parent, [name]) as fd:
+            for child in os.listdir(fd):
+                if stat.S_ISDIR(os.lstat(child, dir_fd=fd).st_mode):
+                    remove_tree_at(fd, child)
+                else:
+                    os.unlink(child, dir_fd=fd)
+        os.rmdir(name, dir_fd=parent)
+    except FileNotFoundError:
+        pass

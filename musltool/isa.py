@@ -23,7 +23,7 @@ class Isa:
     elf_machine: str  # pyelftools e_machine
     elf_class: int
     little_endian: bool
-    busybox_arch: str  # ARCH= for BusyBox / Kbuild
+    kbuild_arch: str  # Kbuild's ARCH= (Kconfig projects, the kernel)
     meson_cpu_family: str  # [host_machine] cpu_family in a Meson cross file
     # The oldest CPU the ISA's binaries must run on, as qemu-user's -cpu model: verification
     # runs there, so an instruction that CPU lacks fails here and not on a customer's board.
@@ -72,7 +72,7 @@ ISAS: tuple[Isa, ...] = (
         elf_machine="EM_X86_64",
         elf_class=64,
         little_endian=True,
-        busybox_arch="x86_64",
+        kbuild_arch="x86_64",
         meson_cpu_family="x86_64",
         qemu_cpu="qemu64",  # x86-64 baseline (SSE2), no SSE4, AVX or later
         qemu_system="qemu-system-x86_64",
@@ -94,7 +94,7 @@ ISAS: tuple[Isa, ...] = (
         elf_machine="EM_AARCH64",
         elf_class=64,
         little_endian=True,
-        busybox_arch="arm64",
+        kbuild_arch="arm64",
         meson_cpu_family="aarch64",
         qemu_cpu="cortex-a53",  # ARMv8.0-A: no LSE atomics, no SVE
         qemu_system="qemu-system-aarch64",
@@ -117,7 +117,7 @@ ISAS: tuple[Isa, ...] = (
         elf_machine="EM_ARM",
         elf_class=32,
         little_endian=True,
-        busybox_arch="arm",
+        kbuild_arch="arm",
         meson_cpu_family="arm",
         # An ARMv7-A core with VFPv3-D16 and no NEON (as in NVIDIA's Tegra 2).
         qemu_cpu="cortex-a9,neon=off",
@@ -149,7 +149,7 @@ ISAS: tuple[Isa, ...] = (
         elf_machine="EM_RISCV",
         elf_class=64,
         little_endian=True,
-        busybox_arch="riscv",
+        kbuild_arch="riscv",
         meson_cpu_family="riscv64",
         # rv64gc: qemu's rv64 model also has the Zba/Zbb/Zbc/Zbs bit-manipulation extensions
         qemu_cpu="rv64,zba=false,zbb=false,zbc=false,zbs=false",

@@ -1,4 +1,4 @@
-"""Kconfig projects (BusyBox today; the kernel, toybox or U-Boot tomorrow), the way
+"""Kconfig projects (a recipe kind's today; the kernel, toybox or U-Boot tomorrow), the way
 Buildroot's pkg-kconfig handles them: a base config from a make target or a file, fragments
 merged over it, symbols forced by fixups, then `make oldconfig` resolving dependencies with
 every new question answered by its default, out of tree (O=...).

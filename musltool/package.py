@@ -42,7 +42,7 @@ def package_name(report: BuildReport) -> str:
 
 
 def make_tarball(dist: Dist, report: BuildReport) -> tuple[str, bytes]:
-    """The binary and its companions (BusyBox's .config ...) in one reproducible tar.gz."""
+    """The binary and its companions (a build's .config ...) in one reproducible tar.gz."""
     name = package_name(report)
     tree = Tree()
     tree.add_dir(name)

@@ -71,7 +71,12 @@ VERIFY = Table(
         "exit_code": Key(int, check=lambda v: None if 0 <= v <= 255 else "must be 0..255"),
     }
 )
-SOURCE = Table({"url": Key(str, required=True), "sha256": Key(str, required=True)})
+SOURCE = Table({
+    "url": Key(str, required=True),
+    "sha256": Key(str, required=True),
+    # the archive's top folder to build in, when it is not its only top-level entry
+    "top": Key(str, check=lambda v: plain_name_problem(v)),
+})
 
 
 def relative_path_problem(value: str) -> str | None:
@@ -105,7 +110,7 @@ COMMON_KEYS: dict[str, Key] = {
 
 
 @dataclass(frozen=True)
-class SmokeTest:
+class VerifyRun:
     """One run of the built binary and what it must print."""
 
     name: str
@@ -131,7 +136,7 @@ class Recipe:
     cflags: tuple[str, ...] = ()
     command: str | None = None
     output: str | None = None
-    smoke: tuple[SmokeTest, ...] = ()
+    runs: tuple[VerifyRun, ...] = ()  # the [[verify]] runs
     depends: tuple[str, ...] = ()  # library recipes built first, this one is built against
     versions: dict[str, Source] = field(default_factory=dict, compare=False)
     data: dict[str, Any] = field(default_factory=dict, compare=False)
@@ -156,9 +161,9 @@ class Recipe:
         return chosen, None
 
 
-def smoke_tests(entries: list[dict[str, Any]]) -> tuple[SmokeTest, ...]:
+def verify_runs(entries: list[dict[str, Any]]) -> tuple[VerifyRun, ...]:
     return tuple(
-        SmokeTest(
+        VerifyRun(
             name=entry.get("name", " ".join(entry.get("args", [])) or "run"),
             args=tuple(entry.get("args", [])),
             program=entry.get("program"),
@@ -173,7 +178,7 @@ def smoke_tests(entries: list[dict[str, Any]]) -> tuple[SmokeTest, ...]:
 def recipe_from_data(data: dict[str, Any], folder: Path) -> Recipe:
     """A Recipe from checked TOML data (see musltool.catalog)."""
     build = data.get("build", {})
-    versions = {v: Source(e["url"], e["sha256"]) for v, e in data.get("versions", {}).items()}
+    versions = {v: Source(e["url"], e["sha256"], e.get("top")) for v, e in data.get("versions", {}).items()}
     return Recipe(
         name=data["name"],
         version=data["version"],
@@ -185,7 +190,7 @@ def recipe_from_data(data: dict[str, Any], folder: Path) -> Recipe:
         cflags=tuple(build.get("cflags", [])),
         command=build.get("command"),
         output=build.get("output"),
-        smoke=smoke_tests(data.get("verify", [])),
+        runs=verify_runs(data.get("verify", [])),
         depends=tuple(data.get("depends", [])),
         versions=versions,
         data=data,
@@ -211,5 +216,5 @@ def recipe_for_sources(sources: list[str], binary: str | None = None) -> Recipe:
         binary=name,
         folder=None,
         sources=tuple(paths),
-        smoke=(SmokeTest(name="runs and exits 0"),),
+        runs=(VerifyRun(name="runs and exits 0"),),
     )

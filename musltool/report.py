@@ -133,7 +133,7 @@ class Verification:
 @dataclass(frozen=True)
 class BuildReport:
     recipe: str
-    version: str  # the version built (BusyBox --version 1.35.0 says 1.35.0)
+    version: str  # the version built (--version 1.35.0 says 1.35.0)
     isa: str
     triple: str
     binary: str

@@ -32,9 +32,11 @@ from musltool.binfmt import binfmt_ready
 from musltool.docker import SessionContainer, docker_available, require_docker
 from musltool.errors import MissingToolError, UsageError
 from musltool.filetree import Tree, write_tree
-from musltool.hosttools import host_program
+from musltool.hostparts import QEMU_USER_PACKAGE, require_program
 from musltool.isa import Isa, host_isa
-from musltool.process import OUTPUT_LIMIT, Completed, call, log, temp_prefix, which
+from musltool.owners import temp_prefix
+from musltool.process import OUTPUT_LIMIT, Completed, call, log
+from musltool.toolchain.hostprograms import host_program
 
 RUN_TIMEOUT = 120
 RUNNER_NAMES = ("auto", "docker", "qemu")
@@ -285,10 +287,7 @@ class QemuRunner(Runner):
     name = "qemu"
 
     def check_ready(self, isa: Isa) -> None:
-        if which(isa.qemu_binary) is None:
-            raise MissingToolError(
-                f"{isa.qemu_binary} not found: install qemu-user-static (invoke setup)"
-            )
+        require_program(isa.qemu_binary, QEMU_USER_PACKAGE)
 
     @contextlib.contextmanager
     def session(
@@ -309,10 +308,7 @@ class QemuRunner(Runner):
 
 
 def _qemu_path(isa: Isa) -> str:
-    path = which(isa.qemu_binary)
-    if path is None:
-        raise MissingToolError(f"{isa.qemu_binary} not found: install qemu-user-static (invoke setup)")
-    return path
+    return require_program(isa.qemu_binary, QEMU_USER_PACKAGE)
 
 
 def check_runner_name(name: str) -> None:

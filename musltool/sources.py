@@ -8,17 +8,16 @@ reason it exists. A patch that does not apply is an error, never silently skippe
 from __future__ import annotations
 
 import hashlib
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock
-
 from musltool.cache import cache_dir
 from musltool.errors import BuildError
-from musltool.extract import COMPLETE_MARKER, extract, is_complete
+from musltool.extract import FIND_TOP, extract
 from musltool.fetch import FetchOptions, Source, fetch
-from musltool.files import staging_dir
+from musltool.files import COMPLETE_MARKER, made_once
 from musltool.process import run
 from musltool.schema import Key, Table
 
@@ -60,25 +59,20 @@ def prepared_source(
     archive = fetch(source, options)
     key = hashlib.sha256("".join(p.digest() for p in patches).encode()).hexdigest()[:12]
     base = f"{name}-{version}-{source.sha256[:12]}"
-    pristine = extract(archive, cache_dir() / "src" / base, strip_top=f"{name}-{version}")
+    top = FIND_TOP if source.top is None else source.top
+    pristine = extract(archive, cache_dir() / "src" / base, strip_top=top)
     if not patches:
         return pristine
     dest = cache_dir() / "src" / f"{base}-patched-{key}"
-    with FileLock(str(dest) + ".lock"):
-        if is_complete(dest):
-            return dest
-        with staging_dir(dest) as stage:
-            extract(archive, stage / "tree", strip_top=f"{name}-{version}")
-            tree = stage / "tree"
+    with made_once(dest, f"{archive.name} + {len(patches)} patches\n") as stage:
+        if stage is not None:
+            shutil.copytree(pristine, stage, symlinks=True, dirs_exist_ok=True,
+                            ignore=shutil.ignore_patterns(COMPLETE_MARKER))  # fmt: skip
             for patch in patches:
                 run(
                     ["patch", "-p1", "--forward", "--batch", "--no-backup-if-mismatch", "-i", patch.path],
-                    cwd=tree,
+                    cwd=stage,
                     error=BuildError,
                     what=f"applying {patch.path.name} to {name} {version}",
                 )
-            for child in tree.iterdir():
-                child.rename(stage / child.name)
-            tree.rmdir()
-            (stage / COMPLETE_MARKER).write_text(f"{archive.name} + {len(patches)} patches\n")
     return dest

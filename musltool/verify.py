@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from musltool.recipes import SmokeTest
+from musltool.recipes import VerifyRun
 from musltool.report import Evidence, Status, TestResult
 from musltool.runners import RunResult, Session
 
@@ -20,7 +20,7 @@ def _compare(result: RunResult, expected_stdout: str | None, expected_exit: int)
     return None
 
 
-def run_smoke_test(session: Session, program: str, test: SmokeTest) -> TestResult:
+def run_verify_run(session: Session, program: str, test: VerifyRun) -> TestResult:
     result = session.run(test.program or program, list(test.args), stdin=test.stdin)
     problem = _compare(result, test.expected_stdout(session.isa), test.exit_code)
     if problem:
@@ -28,7 +28,7 @@ def run_smoke_test(session: Session, program: str, test: SmokeTest) -> TestResul
     return TestResult(test.name, Status.PASSED, result.describe(), Evidence.FUNCTIONAL, "recipe")
 
 
-def run_smoke_tests(
-    session: Session, program: str, tests: tuple[SmokeTest, ...]
+def run_verify_runs(
+    session: Session, program: str, tests: tuple[VerifyRun, ...]
 ) -> list[TestResult]:
-    return [run_smoke_test(session, program, test) for test in tests]
+    return [run_verify_run(session, program, test) for test in tests]

@@ -7,9 +7,9 @@ import re
 from pathlib import Path
 from typing import Any, ClassVar
 
-from musltool.builder import Builder, Built, prefix_map_flags
 from musltool.errors import UsageError
 from musltool.files import sha256_file
+from musltool.kinds.base import Builder, Built, prefix_map_flags
 from musltool.process import run
 from musltool.recipes import Recipe
 from musltool.schema import Key

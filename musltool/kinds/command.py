@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from musltool.binfmt import binfmt_ready
-from musltool.builder import Builder, Built, prefix_map_flags
 from musltool.errors import BuildError, MissingToolError, UsageError
+from musltool.kinds.base import Builder, Built, prefix_map_flags
 from musltool.process import run
 from musltool.recipes import Recipe, relative_path_problem
 from musltool.report import Evidence, Status, TestResult

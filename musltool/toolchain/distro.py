@@ -3,7 +3,7 @@
 Debian ships `gcc-<triple>` cross compilers for glibc. musl (toolchains/debian-gcc.toml pins
 its source) is configured for the compiler's triple and installed into a sysroot in the cache;
 musl's build writes `musl-gcc.specs`, which makes that GCC use musl's headers, start files and
-libc instead of glibc's. The Linux uapi headers (linux/, asm/ ...) that programs such as BusyBox
+libc instead of glibc's. The Linux uapi headers (linux/, asm/ ...) that system programs
 include are copied into the sysroot from Debian's linux-libc-dev packages. The sysroot is
 keyed by (musl source hash, ISA, compiler version): a second build fetches and compiles
 nothing.
@@ -16,21 +16,20 @@ import hashlib
 import os
 import shutil
 import subprocess
-import tomllib
 from pathlib import Path
-from typing import Any
 
 from filelock import FileLock
 
-from musltool import settings
 from musltool.cache import cache_dir
 from musltool.errors import MissingToolError, UsageError
 from musltool.extract import COMPLETE_MARKER, extract, is_complete
 from musltool.fetch import FetchOptions, Source, fetch, fetch_options
+from musltool.hostparts import apt_install
 from musltool.isa import Isa, host_isa
 from musltool.process import log, run, which
 from musltool.toolchain.base import Toolchain
 from musltool.toolchain.driver import DriverConfig, driver_program, install
+from musltool.toolchain.manifests import manifests, names
 
 FAMILY = "distro"
 SPECS = "lib/musl-gcc.specs"
@@ -54,24 +53,13 @@ CXX_REFUSAL = (
 )
 
 
-def _manifests() -> dict[str, dict[str, Any]]:
-    found = {}
-    for path in sorted(settings.toolchains_dir().glob("*.toml")):
-        if path == settings.lock_file():
-            continue
-        data = tomllib.loads(path.read_text())
-        if data.get("family") == FAMILY:
-            found[data["name"]] = data
-    return found
-
-
 def distro_names() -> list[str]:
-    return list(_manifests())
+    return names(FAMILY)
 
 
 def distro_summary(name: str) -> str:
     """One line for `toolchain.list`: what the toolchain is and which ISAs have musl built."""
-    data = _manifests()[name]
+    data = manifests(FAMILY)[name]
     built = [t["isa"] for t in data["target"] if _is_built(name, t["isa"])]
     return (f"{name}: {data['description']}; musl built for: {', '.join(built) or 'none yet'} "
             f"(invoke toolchain.fetch --toolchain {name} --arch all)")  # fmt: skip
@@ -93,7 +81,7 @@ class DistroGccToolchain(Toolchain):
     def __init__(self, name: str, isa: Isa, download: FetchOptions | None = None) -> None:
         super().__init__(isa)
         self.name = name
-        self.manifest = _manifests()[name]
+        self.manifest = manifests(FAMILY)[name]
         targets = {t["isa"]: t for t in self.manifest["target"]}
         if isa.name not in targets:
             raise UsageError(f"{name} has no compiler for {isa.name}")
@@ -244,3 +232,25 @@ class DistroGccToolchain(Toolchain):
 
     def describe(self) -> str:
         return f"{self.name}: GCC {self.gcc_release} + musl {self.musl['version']} ({self.triple})"
+
+
+def prepare_distro(name: str, isas: list[Isa], options: FetchOptions, sha256: str = "", trust: bool = False) -> list[str]:
+    """`toolchain.fetch` / `setup --toolchain` for a distribution's cross GCC: install the
+    compilers that are missing (as root), then build musl for each ISA (once)."""
+    if sha256 or trust:
+        raise UsageError(f"{name} is built from pinned sources: --sha256 and --trust are for GCC archives")
+    toolchains = [DistroGccToolchain(name, isa, options) for isa in isas]
+    missing = [tc.package for tc in toolchains if which(f"{tc.gnu_triple}-gcc") is None]
+    if missing:
+        apt_install(sorted(set(missing)))
+    lines = []
+    for toolchain in toolchains:
+        state = "already built" if toolchain.is_cached() else "built"
+        toolchain.bin_dir()
+        lines.append(f"{toolchain.isa.name}: {toolchain.describe()} {state} in {toolchain.root}")
+    return lines
+
+
+def distro_table() -> list[str]:
+    """`toolchain.list`: a line per distribution toolchain."""
+    return [distro_summary(name) for name in distro_names()]

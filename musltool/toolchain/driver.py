@@ -1,6 +1,6 @@
 """The toolchain driver: one small static program behind every provider's `<triple>-<tool>`.
 
-`driver.c` is compiled once per host (musltool.hosttools) and made to show its argument
+`driver.c` is compiled once per host (musltool.toolchain.hostprograms) and made to show its argument
 filter on a known command line before it is used. Each toolchain bin folder gets a copy of it, a
 `musltool-driver.conf` saying which real command stands behind each tool name, and one
 symlink per tool name. A compile then costs one exec more than the compiler itself.
@@ -18,8 +18,8 @@ from filelock import FileLock
 
 from musltool.errors import BuildError
 from musltool.files import write_if_changed
-from musltool.hosttools import host_program
 from musltool.toolchain.base import TOOL_NAMES
+from musltool.toolchain.hostprograms import host_program
 
 SOURCE = Path(__file__).with_name("driver.c")
 PROGRAM = "musltool-driver"

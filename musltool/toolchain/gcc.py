@@ -11,7 +11,6 @@ import functools
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from filelock import FileLock
 
@@ -25,7 +24,9 @@ from musltool.isa import Isa, get_isa, host_isa
 from musltool.process import log, run
 from musltool.toolchain.base import TOOL_NAMES, Toolchain
 from musltool.toolchain.driver import DriverConfig, driver_program, install
+from musltool.toolchain.manifests import manifests, names
 
+FAMILY = "archive"
 RELOCATED_MARKER = ".musltool-relocated"
 # Which of the archive's tools stands behind each musltool tool name.
 REAL_TOOL = {"cc": "gcc", "c++": "g++"}
@@ -46,20 +47,8 @@ class Archive:
     relocate: str | None
 
 
-def _manifests() -> dict[str, dict[str, Any]]:
-    folder = settings.toolchains_dir()
-    found = {}
-    for path in sorted(folder.glob("*.toml")):
-        if path == settings.lock_file():
-            continue
-        data = tomllib.loads(path.read_text())
-        if data.get("family", "archive") == "archive":
-            found[data["name"]] = data
-    return found
-
-
 def distribution_names() -> list[str]:
-    return list(_manifests())
+    return names(FAMILY)
 
 
 def recorded_hashes() -> dict[str, str]:
@@ -90,7 +79,7 @@ def host_name() -> str:
 
 
 def archives(distribution: str) -> list[Archive]:
-    data = _manifests()[distribution]
+    data = manifests(FAMILY)[distribution]
     return [
         Archive(
             distribution=distribution,
@@ -258,3 +247,28 @@ def status_rows() -> list[dict[str, str]]:
                 }
             )
     return rows
+
+
+def prepare_archives(name: str, isas: list[Isa], options: FetchOptions, sha256: str = "", trust: bool = False) -> list[str]:
+    """`toolchain.fetch` for a GCC archive: download, verify, extract and cache it per ISA."""
+    if sha256:
+        check_sha256(sha256)
+        if len(isas) != 1:
+            raise UsageError("--sha256 goes with exactly one ISA")
+    lines = []
+    for isa in isas:
+        toolchain = GccToolchain(name, isa, options, sha256=sha256 or None, trust=trust)
+        state = "already cached" if toolchain.is_cached() else "fetched"
+        toolchain.bin_dir()
+        lines.append(f"{isa.name}: {toolchain.describe()} {state} in {toolchain.root}")
+    return lines
+
+
+def archive_table() -> list[str]:
+    """`toolchain.list`: GCC distribution x ISA for this host, as aligned rows."""
+    columns = ("toolchain", "isa", "version", "gcc", "musl", "hash", "cached", "size")
+    rows = status_rows()
+    widths = {col: max(len(col), *(len(r[col]) for r in rows)) for col in columns}
+    lines = ["  ".join(col.ljust(widths[col]) for col in columns).rstrip()]
+    lines += ["  ".join(row[col].ljust(widths[col]) for col in columns).rstrip() for row in rows]
+    return lines

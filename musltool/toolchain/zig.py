@@ -9,6 +9,7 @@ from pathlib import Path
 
 from musltool import settings
 from musltool.cache import cache_dir
+from musltool.isa import Isa
 from musltool.toolchain.base import Toolchain
 from musltool.toolchain.driver import DriverConfig, driver_program, install
 from musltool.toolchain.zigexe import (
@@ -72,3 +73,11 @@ class ZigToolchain(Toolchain):
             "target": self.isa.zig_target,
             "cpu": self.isa.zig_cpu,
         }
+
+
+def prepare_zig(name: str, isas: list[Isa], options: object, sha256: str = "", trust: bool = False) -> list[str]:
+    return ["zig comes with the ziglang wheel: nothing to fetch"]
+
+
+def zig_table() -> list[str]:
+    return [f"zig {zig_version()} (ziglang wheel): all ISAs, nothing to fetch"]

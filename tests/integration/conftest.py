@@ -18,11 +18,11 @@ import pytest
 from filelock import FileLock
 
 from musltool.build import build
-from musltool.builder import BuildOptions
 from musltool.catalog import load_recipe
 from musltool.docker import require_docker
 from musltool.fetch import fetch_options
 from musltool.isa import ISAS, get_isa
+from musltool.kinds.base import BuildOptions
 from musltool.runners import DockerRunner, QemuRunner
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -22,10 +22,10 @@ from pathlib import Path
 import pytest
 
 from musltool.build import build
-from musltool.builder import BuildOptions
 from musltool.docker import OWNER_LABEL, SESSION_LABEL, SessionContainer
 from musltool.filetree import Tree
 from musltool.isa import get_isa
+from musltool.kinds.base import BuildOptions
 from musltool.recipes import recipe_for_sources
 from tests.integration.conftest import ROOT, invoke
 from tests.integration.helpers import (
@@ -299,7 +299,7 @@ def test_doctor_lists_leftovers_and_clean_removes_them(tmp_path, monkeypatch):
 
 @pytest.mark.serial
 def test_a_session_whose_run_still_goes_is_no_leftover(tmp_path, monkeypatch):
-    from musltool.process import current_owner
+    from musltool.owners import current_owner
 
     live = stray_session(monkeypatch, current_owner().tag)
     try:

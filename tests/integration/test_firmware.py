@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from musltool.boot import LOGIN_PROMPT, Console
-from musltool.firmware import build_images
+from musltool.firmware.boot import LOGIN_PROMPT, Console
+from musltool.firmware.kernels import fetch_kernel
+from musltool.firmware.tree import build_images
 from musltool.isa import ISAS, get_isa
-from musltool.kernels import fetch_kernel
 from tests.integration.conftest import invoke
 
 ISA_NAMES = [isa.name for isa in ISAS]

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from musltool.build import build
-from musltool.builder import BuildOptions
 from musltool.catalog import load_recipe
 from musltool.errors import CheckError, VerificationError
 from musltool.isa import get_isa
+from musltool.kinds.base import BuildOptions
 
 # The value depends on argc so that the compiler cannot fold the newer instruction away.
 NEWER_CPU_CASES = {

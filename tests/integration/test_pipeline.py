@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from musltool.build import build
-from musltool.builder import BuildOptions
 from musltool.catalog import load_recipe
 from musltool.errors import VerificationError
 from musltool.isa import ISAS, get_isa
-from musltool.recipes import SmokeTest, recipe_for_sources
+from musltool.kinds.base import BuildOptions
+from musltool.recipes import VerifyRun, recipe_for_sources
 from tests.integration.conftest import ROOT, invoke
 
 ISA_NAMES = [isa.name for isa in ISAS]
@@ -30,7 +30,7 @@ def test_recipe_builds_and_verifies(shared, isa_name, recipe_name, runner):
     binary = dist / isa_name / recipe_name
     assert report["verification"]["runner"] == runner
     assert report["verification"]["passed"] is True
-    assert report["verification"]["counts"]["passed"] == len(load_recipe(recipe_name).smoke)
+    assert report["verification"]["counts"]["passed"] == len(load_recipe(recipe_name).runs)
     assert all(check["ok"] for check in report["checks"])
     assert report["toolchain"]["provider"] == "zig"
     assert report["size"] == binary.stat().st_size
@@ -98,7 +98,7 @@ def test_crashing_binary_fails_verification_and_leaves_nothing(tmp_path):
 
 def test_wrong_output_fails_verification(tmp_path):
     recipe = load_recipe("hello")
-    lying = dataclasses.replace(recipe, smoke=(SmokeTest("lie", stdout="sparc\n"),))
+    lying = dataclasses.replace(recipe, runs=(VerifyRun("lie", stdout="sparc\n"),))
     with pytest.raises(VerificationError, match="expected 'sparc\\\\n'"):
         build(lying, get_isa("x86_64"), BuildOptions(runner="docker", dist=tmp_path))
     assert not (tmp_path / "x86_64" / "hello").exists()

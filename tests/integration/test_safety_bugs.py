@@ -110,7 +110,7 @@ def firmware_images(dist: Path, overlay: Path, timeout: float = 120) -> subproce
     code = (
         "import resource, sys\n"
         "resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))\n"
-        "from pathlib import Path\nfrom musltool.firmware import build_images\nfrom musltool.isa import get_isa\n"
+        "from pathlib import Path\nfrom musltool.firmware.tree import build_images\nfrom musltool.isa import get_isa\n"
         f"images = build_images(Path({str(dist)!r}), get_isa('x86_64'), [], Path({str(overlay)!r}), None)\n"
         "print(images.initramfs)\n"
     )

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from musltool.build import dependency_record, fingerprint
-from musltool.builder import BuildOptions
 from musltool.catalog import load_recipe
 from musltool.dependencies import assemble_sysroot, dependency_order, keep_library, sysroot_key
 from musltool.dist import Dist
@@ -18,6 +17,7 @@ from musltool.envfiles import render_environment
 from musltool.errors import BuildError, UsageError
 from musltool.files import sha256_bytes
 from musltool.isa import get_isa
+from musltool.kinds.base import BuildOptions
 from musltool.kinds.command import CommandBuilder
 from musltool.recipes import Recipe
 from musltool.report import BuildReport

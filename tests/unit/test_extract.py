@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from musltool.errors import DownloadError
-from musltool.extract import COMPLETE_MARKER, extract, is_complete
+from musltool.errors import DownloadError, UsageError
+from musltool.extract import COMPLETE_MARKER, FIND_TOP, extract, is_complete
 
 
 def make_tar(path: Path, members: list[tuple[str, str, bytes | str]], mode: str = "w:gz") -> Path:
@@ -71,3 +71,36 @@ def test_half_extracted_folder_is_replaced(tmp_path):
     extract(archive, dest)
     assert not (dest / "stale").exists()
     assert (dest / COMPLETE_MARKER).is_file()
+
+
+@pytest.mark.parametrize("top", ["zstd-1.5.7", "jq-jq-1.7.1", "renamed-project"])
+def test_a_single_top_folder_is_found_whatever_its_name(tmp_path, top):
+    """Debian's pristine libzstd_1.5.7+dfsg.orig.tar.xz has zstd-1.5.7/; GitHub tag archives
+    jq-jq-1.7.1/: the recipe's name need not match."""
+    archive = make_tar(tmp_path / "a.tar.gz", [("file", f"{top}/Makefile", b"all:\n")])
+    dest = extract(archive, tmp_path / "out", strip_top=FIND_TOP)
+    assert (dest / "Makefile").read_bytes() == b"all:\n"
+
+
+def test_several_top_entries_need_the_recipe_to_name_one(tmp_path):
+    archive = make_tar(tmp_path / "a.tar.gz", [("file", "src/main.c", b"x"), ("file", "docs/README", b"y")])
+    with pytest.raises(DownloadError, match=r'no single top folder \(docs, src\): name the one to use with top = "..."'):
+        extract(archive, tmp_path / "out", strip_top=FIND_TOP)
+    assert (extract(archive, tmp_path / "named", strip_top="src") / "main.c").read_bytes() == b"x"
+
+
+def test_a_recipe_may_name_its_sources_top_folder(tmp_path):
+    from musltool.catalog import load_recipe
+
+    folder = tmp_path / "libzstd"
+    folder.mkdir()
+    (folder / "recipe.toml").write_text(
+        'name = "libzstd"\nversion = "1.5.7"\nkind = "command"\n'
+        '[versions."1.5.7"]\nurl = "https://example.invalid/libzstd_1.5.7+dfsg.orig.tar.xz"\n'
+        f'sha256 = "{"0" * 64}"\ntop = "zstd-1.5.7"\n'
+        '[build]\ncommand = "make"\noutput = "zstd"\n[[verify]]\nargs = ["-V"]\n'
+    )
+    assert load_recipe(str(folder)).versions["1.5.7"].top == "zstd-1.5.7"
+    (folder / "recipe.toml").write_text((folder / "recipe.toml").read_text().replace('top = "zstd-1.5.7"', 'top = "../x"'))
+    with pytest.raises(UsageError, match=r"versions\.1\.5\.7\.top"):
+        load_recipe(str(folder))

@@ -87,7 +87,7 @@ def test_recipe_problems_are_one_line_naming_file_and_key(tmp_path, edit, messag
 
 def test_a_good_recipe_folder_loads(tmp_path):
     recipe = load_recipe(str(recipe_dir(tmp_path, GOOD)))
-    assert (recipe.name, recipe.binary, len(recipe.smoke)) == ("hi", "hi", 1)
+    assert (recipe.name, recipe.binary, len(recipe.runs)) == ("hi", "hi", 1)
 
 
 def test_recipe_errors_reach_the_cli_as_one_line(tmp_path):

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from musltool.busybox.applets import (
+from musltool.catalog import load_recipe
+from musltool.errors import UsageError
+from musltool.kconfig import config_problem, not_held, parse_config, set_symbols
+from musltool.kinds.busybox.applets import (
     applet_map_from_lines,
     enabled_applets,
     symbols_for_applets,
 )
-from musltool.busybox.builder import applicable_fixups
-from musltool.busybox.suite import SuiteOutcome, SuiteTest, applet_result, parse_suite
-from musltool.catalog import load_recipe
-from musltool.errors import UsageError
-from musltool.kconfig import config_problem, not_held, parse_config, set_symbols
+from musltool.kinds.busybox.kind import applicable_fixups
+from musltool.kinds.busybox.suite import applet_result
 from musltool.report import Evidence, Status
+from musltool.suites import SuiteOutcome, SuiteTest, parse_suite
 
 CONFIG = """\
 # Automatically generated

@@ -39,14 +39,8 @@ from musltool.filetree import (
     tar_bytes,
     write_tree,
 )
-from musltool.process import (
-    OUTPUT_LIMIT,
-    OWNER_ENV,
-    call,
-    current_owner,
-    orphaned_temp_folders,
-    temp_prefix,
-)
+from musltool.owners import OWNER_ENV, current_owner, orphaned_temp_folders, temp_prefix
+from musltool.process import OUTPUT_LIMIT, call
 from musltool.settings import EPOCH_MAX, source_date_epoch
 from tests.sentinel import World, snapshot
 

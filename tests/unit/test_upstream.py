@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from musltool.busybox.upstream import applet_of, parse_runtest, upstream_results
+from musltool.kinds.busybox.upstream import applet_of, parse_runtest, upstream_results
 from musltool.report import Status
 
 OUTPUT = """\

@@ -14,10 +14,12 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from musltool.errors import BuildError, MissingToolError
+from musltool.errors import BuildError
 from musltool.filetree import DEVICE_KINDS, Entry, Tree, TreeError, write_tree
+from musltool.hostparts import require_program
+from musltool.owners import temp_prefix
 from musltool.package import gzip_bytes
-from musltool.process import run, temp_prefix, which
+from musltool.process import run
 from musltool.settings import source_date_epoch
 
 CPIO_MAGIC = "070701"  # newc
@@ -57,9 +59,7 @@ def initramfs(tree: Tree) -> bytes:
 
 def ext4_image(tree: Tree, size_mb: int, label: str = "musltool") -> bytes:
     """An ext4 image holding the tree, made with `mke2fs -d` from a staging folder."""
-    mke2fs = which("mke2fs")
-    if mke2fs is None:
-        raise MissingToolError("mke2fs not found: install e2fsprogs (invoke setup)")
+    mke2fs = require_program("mke2fs")
     stamp = source_date_epoch()
     quoted = [e.path for e in tree.entries if '"' in e.path or "\\" in e.path]
     if quoted:
@@ -97,9 +97,7 @@ def _settle_change_times(tree: Tree, devices: list[Entry], image: Path, stamp: s
     """mke2fs -d copies each staged file's change time, which is when staging wrote it (no
     call can set it): debugfs sets every inode's to the fixed stamp afterwards. Device nodes,
     which staging needs no root for because it leaves them out, are made here."""
-    debugfs = which("debugfs")
-    if debugfs is None:
-        raise MissingToolError("debugfs not found: install e2fsprogs (invoke setup)")
+    debugfs = require_program("debugfs")
     commands = "".join(_device_commands(device, stamp) for device in devices)
     paths = ["/", *(f"/{e.path}" for e in tree.entries)]
     commands += "".join(f'set_inode_field "{path}" ctime @{stamp}\n' for path in paths)

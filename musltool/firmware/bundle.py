@@ -13,15 +13,15 @@ import json
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from musltool import __version__
-from musltool.boot import qemu_command
 from musltool.dist import SUMS, Dist
 from musltool.files import sha256_bytes
 from musltool.filetree import Tree, tar_bytes
-from musltool.firmware import FirmwareImages
-from musltool.kernels import Kernel
+from musltool.firmware.boot import qemu_command
+from musltool.firmware.bootreport import BootReport
+from musltool.firmware.kernels import Kernel
+from musltool.firmware.tree import FirmwareImages
 from musltool.package import gzip_bytes
 
 MANIFEST = "busybox-firmware.manifest.json"
@@ -34,7 +34,7 @@ class Bundle:
     kernel: Kernel
     path: Path
     sha256: str
-    boot: dict[str, Any]
+    boot: BootReport
 
 
 def bundle_name(images: FirmwareImages) -> str:
@@ -74,20 +74,8 @@ def make_bundle(images: FirmwareImages, kernel: Kernel) -> tuple[str, bytes]:
     return f"{name}.tar.gz", gzip_bytes(tar_bytes(tree))
 
 
-def boot_summary(report: dict[str, Any]) -> dict[str, Any]:
-    """What a boot proved, without its timings (so the manifest is reproducible)."""
-    verification = report["verification"]
-    return {
-        "machine": report["machine"],
-        "cpu": report["cpu"],
-        "passed": verification["passed"],
-        "checks": verification["counts"],
-        "functional_applets": report["functional_applets"],
-    }
-
-
 def write_bundles(
-    proven: list[tuple[FirmwareImages, Kernel, dict[str, Any]]], dist: Path
+    proven: list[tuple[FirmwareImages, Kernel, BootReport]], dist: Path
 ) -> list[Bundle]:
     """A bundle per proven (images, kernel, boot report), then SHA256SUMS and the manifest."""
     bundles = []
@@ -110,7 +98,7 @@ def write_bundles(
                     **_portable(b.kernel.source),
                 },
                 "images": b.images.sha256,
-                "boot": boot_summary(b.boot),
+                "boot": b.boot.summary(),
             }
             for b in bundles
         },

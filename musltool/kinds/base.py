@@ -1,14 +1,16 @@
 """The Builder interface every recipe kind implements, and the options a build takes.
 
-A kind (c, command, busybox ...) is a Builder subclass registered in `musltool.catalog`. It
-says which recipe keys and which command-line options it understands, checks them before any
-work, compiles into a stable work folder, says what the emulated program sees and verifies it.
+A kind is a Builder subclass registered in `musltool.kinds`. It says which recipe keys it
+understands and which command-line options it takes (a frozen dataclass of its own, each field
+with its help), checks them before any work, compiles into a stable work folder, says what the
+emulated program sees and verifies it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -19,11 +21,11 @@ from musltool.filetree import Tree
 from musltool.isa import Isa
 from musltool.process import run
 from musltool.recipes import Recipe
-from musltool.report import TestResult
+from musltool.report import BuildReport, TestResult
 from musltool.runners import Session
 from musltool.schema import Key
 from musltool.toolchain.base import Toolchain
-from musltool.verify import run_smoke_tests
+from musltool.verify import run_verify_runs
 
 
 @dataclass(frozen=True)
@@ -34,8 +36,49 @@ class BuildOptions:
     force: bool = False
     version: str | None = None  # one of the recipe's [versions], where it has several
     fetch: FetchOptions = field(default_factory=fetch_options)
-    # Options only some kinds take (BusyBox: config, applets, fragment), by option name.
+    # Options only some kinds take, as given (option name -> value); the kind reads them into
+    # its own typed Options.
     kind_options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SuiteRun:
+    """A suite a booted system runs on its console: what it is called, the records' source,
+    the command typed, and the mark its last line prints."""
+
+    label: str
+    source: str
+    command: str
+    end: str
+
+
+@dataclass(frozen=True)
+class NoOptions:
+    """A kind that takes no options of its own."""
+
+
+def option(default: Any, help: str) -> Any:
+    """A field of a kind's Options: its default and what it means (the task's --help)."""
+    return field(default=default, metadata={"help": help})
+
+
+def read_options(options_class: type, given: Mapping[str, Any], recipe: str, kind: str) -> Any:
+    """The kind's Options from the values given; an option given that the kind does not take is
+    one UsageError. A comma list becomes a tuple where the field is one."""
+    fields = {f.name: f for f in dataclasses.fields(options_class)}
+    unknown = [name for name, value in given.items() if value and name not in fields]
+    if unknown:
+        flags = ", ".join(f"--{n.replace('_', '-')}" for n in unknown)
+        taken = ", ".join(f"--{n.replace('_', '-')}" for n in fields) or "none of the kind options"
+        raise UsageError(f"{flags}: not an option for {recipe} ({kind} recipes take {taken})")
+    values = {}
+    for name, value in given.items():
+        if name in fields and value:
+            default = fields[name].default
+            if isinstance(default, tuple) and isinstance(value, str):
+                value = tuple(part.strip() for part in value.split(",") if part.strip())
+            values[name] = tuple(value) if isinstance(default, tuple) else value
+    return options_class(**values)
 
 
 @dataclass
@@ -58,8 +101,12 @@ class Builder(ABC):
     # Recipe keys this kind adds to the common ones, and its [build] table's keys.
     recipe_keys: ClassVar[dict[str, Key]] = {}
     build_keys: ClassVar[dict[str, Key]] = {}
-    # Command-line options only this kind takes: option name -> what it means.
-    option_help: ClassVar[dict[str, str]] = {}
+    # Command-line options only this kind takes: a frozen dataclass, each field made with
+    # `option(default, help)`.
+    Options: ClassVar[type] = NoOptions
+    # Options that do something else than build and exit (option name -> help, and what runs:
+    # (recipe, version, fetch options) -> lines to print).
+    actions: ClassVar[dict[str, tuple[str, Callable[..., list[str]]]]] = {}
     # Whether the recipe's [[verify]] list is how this kind is verified (then it must hold runs).
     verified_by_recipe_runs: ClassVar[bool] = True
 
@@ -68,6 +115,7 @@ class Builder(ABC):
         self.isa = isa
         self.toolchain = toolchain
         self.options = options
+        self.kind_options = read_options(self.Options, options.kind_options, recipe.name, self.kind)
         # The libraries this recipe depends on, transitively, each before those needing it;
         # the sysroot holding them is set once they are built.
         self.dependencies: list[Builder] = []
@@ -76,10 +124,10 @@ class Builder(ABC):
     @classmethod
     def check_recipe(cls, recipe: Recipe, source: str) -> None:
         """Problems the schema cannot see (files that must exist ...): one UsageError."""
-        if cls.verified_by_recipe_runs and not recipe.smoke:
+        if cls.verified_by_recipe_runs and not recipe.runs:
             raise UsageError(f"{source}: verify: no [[verify]] runs: an unverified recipe proves nothing")
         programs = {recipe.binary, *cls.program_names(recipe)}
-        for test in recipe.smoke:
+        for test in recipe.runs:
             if test.program and test.program not in programs:
                 raise UsageError(f"{source}: verify: {test.name}: program {test.program!r} is not built "
                                  f"(programs: {', '.join(sorted(programs))})")  # fmt: skip
@@ -96,12 +144,7 @@ class Builder(ABC):
     @classmethod
     def check_options(cls, recipe: Recipe, kind_options: Mapping[str, Any]) -> None:
         """Refuse options this kind does not take, before any work."""
-        given = [name for name, value in kind_options.items() if value]
-        unknown = [name for name in given if name not in cls.option_help]
-        if unknown:
-            flags = ", ".join(f"--{n.replace('_', '-')}" for n in unknown)
-            taken = ", ".join(f"--{n}" for n in cls.option_help) or "none of the kind options"
-            raise UsageError(f"{flags}: not an option for {recipe.name} ({cls.kind} recipes take {taken})")
+        read_options(cls.Options, kind_options, recipe.name, cls.kind)
 
     @property
     def version(self) -> str:
@@ -147,7 +190,33 @@ class Builder(ABC):
         return dict(self.recipe.data.get("verify_dns", {}))
 
     def verify(self, session: Session, built: Built) -> list[TestResult]:
-        return run_smoke_tests(session, self.recipe.binary, self.recipe.smoke)
+        return run_verify_runs(session, self.recipe.binary, self.recipe.runs)
+
+    # -- a kind whose builds are whole systems: a root filesystem that boots (firmware, images)
+
+    # What a build must hold to boot to a login prompt.
+    boot_needs: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def root_tree(cls, report: BuildReport, binary: bytes) -> Tree:
+        """The root filesystem of a verified build."""
+        raise UsageError(f"{report.recipe} is a {cls.kind} build, a program: it makes no root filesystem")
+
+    @classmethod
+    def system_files(cls, recipe: Recipe, share: str) -> Tree:
+        """What a booted system needs besides the root filesystem (init's configuration, the
+        suites at `share`)."""
+        raise UsageError(f"{recipe.name} makes no bootable system")
+
+    @classmethod
+    def boot_suites(cls, share: str) -> list[SuiteRun]:
+        """The suites a booted system runs, in order (the first one always)."""
+        return []
+
+    @classmethod
+    def proven_parts(cls, report: BuildReport) -> set[str]:
+        """What the build's own verification proved with a known answer (a kind's parts)."""
+        return set()
 
     def strip(self, binary: Path) -> None:
         run([self.toolchain.tool("strip"), binary], what=f"strip {binary.name}")

@@ -11,7 +11,6 @@ limit, and the qemu process group is killed on the way out whatever happened.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shlex
@@ -21,17 +20,18 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from musltool import __version__
-from musltool.busybox.suite import SuiteOutcome, SuiteTest, parse_suite
 from musltool.cache import cache_dir
 from musltool.dist import Dist
-from musltool.errors import MissingToolError, VerificationError
+from musltool.errors import VerificationError
 from musltool.files import atomic_write_text
-from musltool.firmware import SHARE, FirmwareImages
+from musltool.firmware.bootreport import BootReport
+from musltool.firmware.kernels import Kernel
+from musltool.firmware.tree import SHARE, FirmwareImages, system_kind
+from musltool.hostparts import require_program
 from musltool.isa import Isa
-from musltool.kernels import Kernel
-from musltool.process import kill_group, log, which
-from musltool.report import BuildReport, Evidence, Status, TestResult, Verification
+from musltool.process import kill_group, log
+from musltool.report import BuildReport, Evidence, ReportError, Status, TestResult, Verification
+from musltool.suites import SuiteOutcome, SuiteTest, parse_suite
 
 LOGIN_LIMIT = 240  # seconds from power-on to the login prompt
 SUITE_LIMIT = 900  # seconds for one suite on the booted system
@@ -40,7 +40,6 @@ MEMORY_MB = 512
 LOGIN_PROMPT = re.compile(rb"login: ")
 MOTD = b"Welcome to musltool"
 POWER_DOWN = b"reboot: Power down"
-BOOT_SUITE_END = "BOOT-SUITE-END"
 
 
 def qemu_command(isa: Isa, kernel: Path, initramfs: Path, disk: Path) -> list[str]:
@@ -154,9 +153,7 @@ def _run_suite(console: Console, command: str, end: str, limit: float) -> tuple[
 
 def boot(isa: Isa, kernel: Kernel, images: FirmwareImages, applet_suite: bool = True) -> BootResult:
     """Boot, log in, run the suites, power off: every step is a check."""
-    for tool in (isa.qemu_system,):
-        if which(tool) is None:
-            raise MissingToolError(f"{tool} not found: install qemu-system (invoke setup)")
+    require_program(isa.qemu_system, isa.qemu_system_package)
     command = qemu_command(isa, kernel.path, images.initramfs, images.disk)
     checks: list[TestResult] = []
     outcome = SuiteOutcome()
@@ -191,26 +188,14 @@ def boot(isa: Isa, kernel: Kernel, images: FirmwareImages, applet_suite: bool = 
                 "" if logged_in else _tail(console),
                 "login",
             ):
-                t0 = time.monotonic()
-                boot_suite, ended = _run_suite(
-                    console,
-                    f"MUSLTOOL_DISK=/dev/vda sh /{SHARE}/boot-suite.sh",
-                    BOOT_SUITE_END,
-                    SUITE_LIMIT,
-                )
-                timings["boot suite"] = time.monotonic() - t0
-                _suite_checks(checks, boot_suite, "boot suite")
-                check("boot suite ran to its end", ended, "" if ended else _tail(console))
-                outcome = outcome.merge(_sourced(boot_suite, "boot"))
-                if applet_suite:
+                suites = system_kind().boot_suites(SHARE)
+                for suite in suites if applet_suite else suites[:1]:
                     t0 = time.monotonic()
-                    suite_cmd = (f"mkdir -p /tmp/suite && MUSLTOOL_ISOLATED=1 MUSLTOOL_SUITE_DATA=/{SHARE}/suite-data "
-                                 f"TMPDIR=/tmp/suite sh /{SHARE}/suite.sh 2>/dev/null")  # fmt: skip
-                    applets, ended = _run_suite(console, suite_cmd, "SUITE-END", SUITE_LIMIT)
-                    timings["applet suite"] = time.monotonic() - t0
-                    _suite_checks(checks, applets, "applet suite")
-                    check("applet suite ran to its end", ended, "" if ended else _tail(console))
-                    outcome = outcome.merge(_sourced(applets, "boot (applet suite)"))
+                    records, ended = _run_suite(console, suite.command, suite.end, SUITE_LIMIT)
+                    timings[suite.label] = time.monotonic() - t0
+                    _suite_checks(checks, records, suite.label)
+                    check(f"{suite.label} ran to its end", ended, "" if ended else _tail(console))
+                    outcome = outcome.merge(_sourced(records, suite.source))
                 t0 = time.monotonic()
                 console.send("poweroff")
                 code = console.wait_exit(POWEROFF_LIMIT)
@@ -267,26 +252,17 @@ def boot_table(result: BootResult, user_functional: set[str]) -> str:
     return "\n".join(lines)
 
 
-def boot_report(result: BootResult, user_functional: set[str]) -> dict[str, object]:
+def boot_report(result: BootResult, user_functional: set[str]) -> BootReport:
     boot_functional = sorted({t.applet for t in result.evidence.tests if t.passed})
-    return {
-        "isa": result.isa.name,
-        "machine": result.isa.boot_machine,
-        "cpu": result.isa.boot_cpu,
-        "kernel": {**result.kernel.source, "sha256": result.kernel.sha256},
-        "images": result.images.sha256,
-        "busybox_sha256": result.images.busybox.sha256,
-        "command": result.command,
-        "verification": Verification("qemu-system", tuple(result.checks)).as_dict(),
-        "functional_applets": {
-            "boot": boot_functional,
-            "user_mode": len(user_functional),
-            "together": len(user_functional | set(boot_functional)),
-            "of": len(result.applets),
-        },
-        "timings": {k: round(v, 1) for k, v in result.timings.items()},
-        "musltool": __version__,
-    }
+    functional = {"boot": boot_functional, "user_mode": len(user_functional),
+                  "together": len(user_functional | set(boot_functional)), "of": len(result.applets)}  # fmt: skip
+    return BootReport(
+        isa=result.isa.name, machine=result.isa.boot_machine, cpu=result.isa.boot_cpu,
+        kernel={**result.kernel.source, "sha256": result.kernel.sha256}, images=result.images.sha256,
+        system_sha256=result.images.busybox.sha256, command=tuple(result.command),
+        verification=Verification("qemu-system", tuple(result.checks)), functional=functional,
+        timings=result.timings,
+    )  # fmt: skip
 
 
 def record(result: BootResult, dist: Path) -> Path:
@@ -303,7 +279,7 @@ def record(result: BootResult, dist: Path) -> Path:
             f"{failed[0].name}: {failed[0].detail[:200]} (table and transcript: {path})"
         )
     folder = result.isa.name
-    report = json.dumps(boot_report(result, user), indent=2, sort_keys=True) + "\n"
+    report = boot_report(result, user).to_json()
     Dist(dist).install({f"{folder}/boot.txt": (table.encode(), 0o644), f"{folder}/boot.json": (report.encode(), 0o644)})
     log(
         f"boot of {result.isa.name}: passed {len(result.checks)} checks in {result.timings['total']:.1f}s"
@@ -312,25 +288,16 @@ def record(result: BootResult, dist: Path) -> Path:
 
 
 def user_functional_applets(report: BuildReport) -> set[str]:
-    """Applets with functional evidence in the BusyBox build's own (user-mode) verification."""
-    return {
-        r.name.removeprefix("applet ")
-        for r in report.verification.results
-        if r.name.startswith("applet ") and r.evidence is Evidence.FUNCTIONAL
-    }
+    """What the system build's own (user-mode) verification proved with a known answer."""
+    return system_kind().proven_parts(report)
 
 
-def proven_boot(dist: Path, images: FirmwareImages, kernel: Kernel) -> dict[str, object] | None:
+def proven_boot(dist: Path, images: FirmwareImages, kernel: Kernel) -> BootReport | None:
     """The boot report in dist/<isa>/ if it proves these very images with this very kernel
     (a passing boot of the same bytes: reproducible images make this common)."""
-    report = Dist(dist).read_json(f"{images.isa.name}/boot.json")
-    if not isinstance(report, dict):
+    data = Dist(dist).read(f"{images.isa.name}/boot.json")
+    try:
+        report = BootReport.from_json(data.decode(errors="replace")) if data is not None else None
+    except ReportError:
         return None
-    kernel_facts = report.get("kernel")
-    verification = report.get("verification")
-    same = (
-        report.get("images") == images.sha256
-        and isinstance(kernel_facts, dict) and kernel_facts.get("sha256") == kernel.sha256
-        and isinstance(verification, dict) and verification.get("passed") is True
-    )  # fmt: skip
-    return report if same else None
+    return report if report is not None and report.proves(images.sha256, kernel.sha256) else None

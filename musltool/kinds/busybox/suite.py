@@ -1,10 +1,6 @@
-"""BusyBox verification evidence: the functional suite's output as records, applets run on
-their own, and one result per applet saying what it rests on.
-
-`suite.sh` (in the recipe folder), run by the built BusyBox's own sh, prints one record a line:
-  HELP|applet|ok|none      the applet's --help printed its usage text (or did not)
-  PASS|applets|test        FAIL|applets|test|what it printed   (the first applet is the one tested)
-  SUITE-END                the suite ran to its end
+"""BusyBox verification evidence: applets run on their own, and one result per applet saying
+what it rests on. `suite.sh` (in the recipe folder), run by the built BusyBox's own sh, prints
+the records musltool.suites reads.
 
 Each applet's result is one of:
   functional    a test with a known answer passed (and none failed)
@@ -15,55 +11,10 @@ Each applet's result is one of:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from musltool.isa import Isa
 from musltool.report import Evidence, Status, TestResult
 from musltool.runners import Session
-
-SUITE_END = "SUITE-END"
-
-
-@dataclass(frozen=True)
-class SuiteTest:
-    applet: str
-    name: str
-    passed: bool
-    detail: str = ""
-    source: str = "suite"
-
-
-@dataclass
-class SuiteOutcome:
-    usage: dict[str, bool] = field(default_factory=dict)  # applet -> printed usage text
-    tests: list[SuiteTest] = field(default_factory=list)
-    ended: bool = False
-
-    def reached(self) -> set[str]:
-        """Applets with usage text shown or a test run."""
-        return {a for a, ok in self.usage.items() if ok} | {t.applet for t in self.tests}
-
-    def merge(self, other: SuiteOutcome) -> SuiteOutcome:
-        return SuiteOutcome(
-            {**self.usage, **other.usage}, [*self.tests, *other.tests], self.ended or other.ended
-        )
-
-
-def parse_suite(output: str) -> SuiteOutcome:
-    """The suite's records; lines that are not records are ignored."""
-    outcome = SuiteOutcome()
-    for line in output.splitlines():
-        kind, _, rest = line.partition("|")
-        fields = rest.split("|")
-        if line == SUITE_END:
-            outcome.ended = True
-        elif kind == "HELP" and len(fields) >= 2:
-            outcome.usage[fields[0]] = fields[1] == "ok"
-        elif kind in ("PASS", "FAIL") and len(fields) >= 2 and fields[0].split():
-            detail = fields[2] if len(fields) > 2 else ""
-            outcome.tests.append(SuiteTest(fields[0].split()[0], fields[1], kind == "PASS", detail))
-    return outcome
-
+from musltool.suites import SuiteOutcome, SuiteTest
 
 # Known answers for applets run on their own: (args, stdin, exact stdout; ISA fields filled in).
 ONE_BY_ONE_RUNS: dict[str, tuple[list[str], str | None, str]] = {
@@ -150,3 +101,18 @@ def applet_result(applet: str, outcome: SuiteOutcome, not_testable: dict[str, st
         "missing), and no reviewed reason in the recipe's [not_testable]",
         Evidence.NONE,
     )
+
+
+def list_result(got: list[str], expected: list[str], how: str) -> TestResult:
+    """`busybox --list` against the applets the .config enables."""
+    if got == expected:
+        return TestResult("busybox --list", Status.PASSED, f"{len(got)} applets, as configured")
+    missing = sorted(set(expected) - set(got))
+    extra = sorted(set(got) - set(expected))
+    return TestResult(
+        "busybox --list",
+        Status.FAILED,
+        f"{how}; missing {missing[:10]}, unexpected {extra[:10]}",
+        Evidence.NONE,
+    )
+

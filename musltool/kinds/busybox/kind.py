@@ -6,31 +6,14 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
 from tqdm import tqdm
 
 from musltool import settings
-from musltool.builder import Builder, Built
-from musltool.busybox.applets import (
-    AppletMap,
-    applet_map,
-    enabled_applets,
-    install_paths,
-    symbols_for_applets,
-)
-from musltool.busybox.suite import (
-    SuiteOutcome,
-    SuiteTest,
-    applet_results,
-    parse_suite,
-    run_one_by_one,
-)
-from musltool.busybox.upstream import SOURCE as UPSTREAM
-from musltool.busybox.upstream import run_testsuite, upstream_results
 from musltool.cache import cache_dir
 from musltool.errors import BuildError, UsageError
 from musltool.fetch import FetchOptions, Source
@@ -38,99 +21,42 @@ from musltool.files import sha256_file
 from musltool.filetree import Tree, read_folder
 from musltool.isa import host_isa
 from musltool.kconfig import KconfigTree, not_held, parse_config, read_config_file, set_symbols
+from musltool.kinds.base import Builder, Built, SuiteRun
+from musltool.kinds.busybox.applets import (
+    AppletMap,
+    applet_map,
+    enabled_applets,
+    install_paths,
+    symbols_for_applets,
+)
+from musltool.kinds.busybox.config import (
+    FIXUP,
+    PRESET,
+    BusyboxOptions,
+    applicable_fixups,
+    base_config,
+)
+from musltool.kinds.busybox.rootfs import rootfs_tree
+from musltool.kinds.busybox.suite import applet_results, list_result, run_one_by_one
+from musltool.kinds.busybox.upstream import SOURCE as UPSTREAM
+from musltool.kinds.busybox.upstream import run_testsuite, upstream_results
 from musltool.process import last_meaningful_line, stream_lines
 from musltool.recipes import Recipe
-from musltool.report import Evidence, Status, TestResult
+from musltool.report import BuildReport, Evidence, Status, TestResult
 from musltool.runners import Session
-from musltool.schema import Key, Table
+from musltool.schema import Key
 from musltool.sources import PATCH, Patch, missing_patch_files, patches_for, prepared_source
+from musltool.suites import SUITE_END, SuiteOutcome, SuiteTest, parse_suite
 
-BUILTIN_CONFIGS = ("defconfig",)
 SUITE_FILE = "suite.sh"
 SUITE_DATA = "suite-data"  # small archives the suite unpacks
+BOOT_SUITE_FILE = "boot-suite.sh"  # kernel-level checks on a booted system
+BOOT_SUITE_END = "BOOT-SUITE-END"
+FIRMWARE_FILES = "firmware"  # the booted system's /etc: inittab, rcS, a console login
+PRIVATE_FILES = {"etc/shadow": 0o600}
 # Folders the suite may write to where the session is isolated: users, logs, spools.
 PRIVATE_FOLDERS = ("/etc", "/var", "/run")
 SUITE_TIMEOUT = 900
-
-FIXUP = Table(
-    {
-        "reason": Key(str, required=True),
-        "versions": Key(list, items=str),
-        "isas": Key(list, items=str),
-        "compilers": Key(list, items=str),
-        "enable": Key(list, items=str),
-        "disable": Key(list, items=str),
-        "extra_cflags": Key(list, items=str),
-    }
-)
-PRESET = Table({"applets": Key(list, required=True, items=str), "fragment": Key(list, items=str)})
-
-
-@dataclass(frozen=True)
-class Fixup:
-    reason: str
-    enable: tuple[str, ...] = ()
-    disable: tuple[str, ...] = ()
-    extra_cflags: tuple[str, ...] = ()
-
-    def values(self) -> dict[str, str]:
-        return {**{s: "y" for s in self.enable}, **{s: "n" for s in self.disable}}
-
-
-def applicable_fixups(data: dict[str, Any], version: str, isa: str, compiler: str) -> list[Fixup]:
-    """The recipe's fixups whose version / ISA / compiler-family (gcc, clang) limits match."""
-    chosen = []
-    for entry in data.get("fixups", []):
-        limits = (("versions", version), ("isas", isa), ("compilers", compiler))
-        if all(value in entry.get(key, [value]) for key, value in limits):
-            chosen.append(
-                Fixup(
-                    entry["reason"],
-                    tuple(entry.get("enable", [])),
-                    tuple(entry.get("disable", [])),
-                    tuple(entry.get("extra_cflags", [])),
-                )
-            )
-    return chosen
-
-
-@dataclass(frozen=True)
-class BaseConfig:
-    """Where a build's .config starts: a make target, a user's file, or a set of applets
-    (from allnoconfig) with a fragment."""
-
-    target: str | None = None
-    text: str | None = None
-    applets: tuple[str, ...] = ()
-    fragment: tuple[str, ...] = ()
-
-    def as_input(self) -> dict[str, Any]:
-        if self.target:
-            return {"make": self.target}
-        if self.text is not None:
-            return {"file": self.text}
-        return {"applets": sorted(self.applets), "fragment": list(self.fragment)}
-
-
-def base_config(recipe: Recipe, options: Mapping[str, Any]) -> BaseConfig:
-    """The base config the options ask for, checked before any work."""
-    if options.get("applets"):
-        if options.get("config"):
-            raise UsageError("give --config or --applets, not both")
-        # Usage text, so that every applet has at least usage evidence when no test reaches it.
-        return BaseConfig(applets=tuple(options["applets"]), fragment=("CONFIG_SHOW_USAGE=y",))
-    name = options.get("config") or "defconfig"
-    if name in BUILTIN_CONFIGS:
-        return BaseConfig(target=name)
-    presets = recipe.data.get("configs", {})
-    if name in presets:
-        return BaseConfig(applets=tuple(presets[name]["applets"]), fragment=tuple(presets[name].get("fragment", [])))
-    path = Path(name)
-    if not path.is_file():
-        known = ", ".join([*BUILTIN_CONFIGS, *presets])
-        raise UsageError(f"BusyBox config {name!r} is neither a file nor one of: {known}")
-    return BaseConfig(text=read_config_file(path, "--config"))
-
 
 def source_tree(recipe: Recipe, version: str, source: Source, fetch_options: FetchOptions) -> Path:
     """The extracted, hash-checked BusyBox source for a version, with the recipe's patches."""
@@ -140,8 +66,6 @@ def source_tree(recipe: Recipe, version: str, source: Source, fetch_options: Fet
 
 
 def list_applets(recipe: Recipe, version: str | None, fetch_options: FetchOptions) -> list[str]:
-    if recipe.kind != BusyboxBuilder.kind:
-        raise UsageError(f"--list-applets is for BusyBox, not {recipe.name}")
     chosen, source = recipe.version_source(version)
     assert source is not None
     return sorted(applet_map(source_tree(recipe, chosen, source, fetch_options)))
@@ -171,13 +95,14 @@ class BusyboxBuilder(Builder):
         # version -> {test name = "its cause"}: failures of the upstream testsuite understood
         "upstream_expected_failures": Key(dict, check=_text_tables),
     }
-    option_help: ClassVar[dict[str, str]] = {
-        "config": "BusyBox base config: defconfig, minimal, or a path to a .config",
-        "applets": "BusyBox: build exactly these applets (comma list) from allnoconfig",
-        "fragment": "BusyBox: a config fragment merged over the base config",
-        "upstream_tests": "BusyBox: also run the testsuite shipped in its source against the build",
+    Options = BusyboxOptions
+    actions: ClassVar[dict[str, tuple[str, Callable[..., list[str]]]]] = {
+        "list_applets": ("BusyBox: list the applets the source offers and exit", lambda *a: list_applets(*a)),
     }
     verified_by_recipe_runs = False
+    # What the firmware's inittab and rcS run to reach a login prompt, and what powers it off.
+    boot_needs = ("init", "sh", "mount", "mkdir", "mdev", "hostname", "ifconfig", "echo", "getty", "login",
+                  "poweroff")  # fmt: skip
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -185,9 +110,8 @@ class BusyboxBuilder(Builder):
         if source is None:
             raise UsageError(f"{self.recipe.name} {chosen}: no [versions] entry with its source")
         self.source = source
-        kind_options = self.options.kind_options
-        self.base = base_config(self.recipe, kind_options)
-        fragment = kind_options.get("fragment")
+        self.base = base_config(self.recipe, self.kind_options)
+        fragment = self.kind_options.fragment
         self.fragment = read_config_file(Path(fragment), "--fragment") if fragment else ""
         self.fixups = applicable_fixups(
             self.recipe.data, self.version, self.isa.name, self.toolchain.compiler_family
@@ -215,7 +139,7 @@ class BusyboxBuilder(Builder):
             "patches": [p.digest() for p in self.patches()],
             "base": self.base.as_input(),
             "fragment": self.fragment,
-            "upstream_tests": bool(self.options.kind_options.get("upstream_tests")),
+            "upstream_tests": self.kind_options.upstream_tests,
         }
 
     def work_key(self) -> dict[str, Any]:
@@ -236,7 +160,7 @@ class BusyboxBuilder(Builder):
         prefix_maps = f"-ffile-prefix-map={src}=busybox-{self.version} -ffile-prefix-map={out}=."
         return [
             "make", "-C", str(src), f"O={out}", f"-j{jobs}",
-            f"ARCH={self.isa.busybox_arch}",
+            f"ARCH={self.isa.kbuild_arch}",
             f"CROSS_COMPILE={self.toolchain.bin_dir()}/{self.toolchain.triple}-",
             f"EXTRA_CFLAGS={extra} {prefix_maps}".strip(),
             "HOSTCC=gcc",
@@ -309,7 +233,7 @@ class BusyboxBuilder(Builder):
             companions={"busybox.config": config_path},
             flags={
                 "EXTRA_CFLAGS": [f for fix in self.fixups for f in fix.extra_cflags],
-                "ARCH": self.isa.busybox_arch,
+                "ARCH": self.isa.kbuild_arch,
             },
             details={
                 "source_sha256": self.source.sha256,
@@ -381,7 +305,7 @@ class BusyboxBuilder(Builder):
         could not reach run on its own, so that every applet is invoked at least once."""
         expected: list[str] = built.details["applets"]
         listed = session.run("bin/busybox", ["--list"])
-        listing = _list_result(sorted(listed.stdout.split()), expected, listed.describe())
+        listing = list_result(sorted(listed.stdout.split()), expected, listed.describe())
         results = [listing]
         outcome = SuiteOutcome()
         # `busybox --list` is the busybox applet doing its job.
@@ -402,7 +326,7 @@ class BusyboxBuilder(Builder):
         else:
             reason = "this build has no shell with echo to run it: applets were run on their own"
             results.append(TestResult("functional suite", Status.NOT_TESTABLE, reason, Evidence.NONE))
-        if self.options.kind_options.get("upstream_tests"):
+        if self.kind_options.upstream_tests:
             results += self._upstream_tests(built, expected, outcome)
         reached = outcome.reached()
         unreached = [a for a in expected if a not in reached]
@@ -421,6 +345,39 @@ class BusyboxBuilder(Builder):
             outcome.tests.append(SuiteTest(applet, name, passed, source=UPSTREAM))
         return results
 
+    # -- the system BusyBox makes
+
+    @classmethod
+    def root_tree(cls, report: BuildReport, binary: bytes) -> Tree:
+        return rootfs_tree(binary, report.details["install_paths"])[0]
+
+    @classmethod
+    def system_files(cls, recipe: Recipe, share: str) -> Tree:
+        assert recipe.folder is not None
+        tree = read_folder(recipe.folder / FIRMWARE_FILES, keep_modes=False)
+        for path, mode in PRIVATE_FILES.items():
+            entry = tree.get(path)
+            if entry is not None:
+                tree.entries[tree.entries.index(entry)] = replace(entry, mode=mode)
+        for name in (BOOT_SUITE_FILE, SUITE_FILE):
+            tree.add_file(f"{share}/{name}", (recipe.folder / name).read_bytes())
+        tree.add_dir(f"{share}/{SUITE_DATA}")
+        tree.entries += read_folder(recipe.folder / SUITE_DATA, f"{share}/{SUITE_DATA}", keep_modes=False).entries
+        return tree
+
+    @classmethod
+    def boot_suites(cls, share: str) -> list[SuiteRun]:
+        applet_suite = (f"mkdir -p /tmp/suite && MUSLTOOL_ISOLATED=1 MUSLTOOL_SUITE_DATA=/{share}/{SUITE_DATA} "
+                        f"TMPDIR=/tmp/suite sh /{share}/{SUITE_FILE} 2>/dev/null")  # fmt: skip
+        return [SuiteRun("boot suite", "boot", f"MUSLTOOL_DISK=/dev/vda sh /{share}/{BOOT_SUITE_FILE}", BOOT_SUITE_END),
+                SuiteRun("applet suite", "boot (applet suite)", applet_suite, SUITE_END)]  # fmt: skip
+
+    @classmethod
+    def proven_parts(cls, report: BuildReport) -> set[str]:
+        """Applets with functional evidence in the build's own (user-mode) verification."""
+        return {r.name.removeprefix("applet ") for r in report.verification.results
+                if r.name.startswith("applet ") and r.evidence is Evidence.FUNCTIONAL}  # fmt: skip
+
     @staticmethod
     def _shell_can_run_suite(session: Session, applets: list[str]) -> bool:
         """The suite needs sh with an echo (builtin or applet); small --applets sets may lack it."""
@@ -428,17 +385,3 @@ class BusyboxBuilder(Builder):
             return False
         probe = session.run("bin/busybox", ["sh", "-c", "echo ok"])
         return probe.stdout == "ok\n"
-
-
-def _list_result(got: list[str], expected: list[str], how: str) -> TestResult:
-    if got == expected:
-        return TestResult("busybox --list", Status.PASSED, f"{len(got)} applets, as configured")
-    missing = sorted(set(expected) - set(got))
-    extra = sorted(set(got) - set(expected))
-    return TestResult(
-        "busybox --list",
-        Status.FAILED,
-        f"{how}; missing {missing[:10]}, unexpected {extra[:10]}",
-        Evidence.NONE,
-    )
-

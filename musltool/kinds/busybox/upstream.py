@@ -18,8 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from musltool.errors import MissingToolError
-from musltool.process import call, which
+from musltool.hostparts import require_program
+from musltool.process import call
 from musltool.report import Evidence, Status, TestResult
 
 SOURCE = "upstream testsuite"
@@ -54,10 +54,8 @@ def applet_of(test_name: str, applets: list[str]) -> str | None:
 
 
 def require_sandbox() -> str:
-    bwrap = which("bwrap")
-    if bwrap is None:
-        raise MissingToolError("bwrap not found: the upstream testsuite runs sandboxed; install bubblewrap (invoke setup)")
-    return bwrap
+    """bwrap: the upstream testsuite runs sandboxed."""
+    return require_program("bwrap")
 
 
 def run_testsuite(src: Path, binary: Path, config: str, env: Mapping[str, str]) -> tuple[list[UpstreamTest], str]:

@@ -1,4 +1,4 @@
-"""Kernels to boot images with: Debian's kernel packages, pinned in toolchains/kernels.toml.
+"""Kernels to boot images with: Debian's kernel packages, pinned in kernels.toml (beside this).
 
 A private apt root per Debian architecture lives in musltool's cache. Its only source is the
 Debian mirror this machine's apt already uses (its URI, with the pinned suite), so nothing
@@ -61,7 +61,7 @@ class Kernel:
 
 
 def pins() -> dict[str, KernelPin]:
-    data = tomllib.loads((settings.builtin_toolchains_dir() / MANIFEST).read_text())
+    data = tomllib.loads(Path(__file__).with_name(MANIFEST).read_text())
     return {
         entry["isa"]: KernelPin(
             isa=entry["isa"],
@@ -165,7 +165,7 @@ def fetch_kernel(isa: Isa) -> Kernel:
     """The pinned Debian kernel image for `isa` and its chosen modules (fetched once)."""
     pin = pins().get(isa.name)
     if pin is None:
-        raise UsageError(f"no kernel is pinned for {isa.name} in toolchains/{MANIFEST}")
+        raise UsageError(f"no kernel is pinned for {isa.name} in musltool/firmware/{MANIFEST}")
     folder = kernel_dir(pin)
     marker = folder / "kernel.json"
     if not marker.is_file():
@@ -196,7 +196,7 @@ def _fetch(pin: KernelPin, folder: Path, marker: Path) -> None:
         except DownloadError as exc:
             raise DownloadError(
                 f"{pin.package}={pin.version} is not in the configured Debian source any more: "
-                f"pin a version it has in toolchains/{MANIFEST} ({exc})"
+                f"pin a version it has in musltool/firmware/{MANIFEST} ({exc})"
             ) from exc
         got = sha256_file(deb)
         if got != pin.sha256:

@@ -1,0 +1,123 @@
+"""Firmware tasks: `rootfs`, `image`, `boot`, `firmware` (the system build as a root filesystem,
+a docker image, firmware booted under qemu-system, and release bundles)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from invoke import task
+
+from musltool import settings
+from musltool.cli import ARCH_HELP, one_line_errors, split_list
+from musltool.errors import UsageError
+from musltool.firmware.boot import boot as boot_machine
+from musltool.firmware.boot import proven_boot, record
+from musltool.firmware.bundle import MANIFEST, write_bundles
+from musltool.firmware.kernels import Kernel, fetch_kernel, user_kernel
+from musltool.firmware.tree import build_images
+from musltool.isa import Isa, resolve_isas
+
+
+@task(help={"arch": ARCH_HELP, "dist": "folder holding the BusyBox builds"})
+@one_line_errors
+def rootfs(c, arch="aarch64", dist="dist"):
+    """A reproducible root filesystem tar from a verified BusyBox build (links, /etc, /tmp ...)."""
+    from musltool.firmware.rootfs import build_rootfs
+
+    settings.source_date_epoch()
+    for isa in resolve_isas(arch):
+        fs = build_rootfs(Path(dist), isa)
+        print(f"{isa.name}: {fs.path} ({fs.path.stat().st_size} bytes, {fs.applets} applet links)")
+
+
+@task(help={"arch": ARCH_HELP, "dist": "folder holding the BusyBox builds"})
+@one_line_errors
+def image(c, arch="aarch64", dist="dist"):
+    """Local docker images (musltool/busybox:<version>-<isa>) of the root filesystem, verified.
+
+    No registry is touched: images are loaded from a tar written here, and checked by running
+    a shell script in each under qemu.
+    """
+    from musltool.firmware.rootfs import build_rootfs, check_image, make_image
+
+    settings.source_date_epoch()
+    alpine = 5 * 1024 * 1024
+    for isa in resolve_isas(arch):
+        tag, size = make_image(build_rootfs(Path(dist), isa))
+        check_image(tag, isa)
+        print(
+            f"{isa.name}: {tag} {size / 1e6:.2f} MB ({size / alpine:.0%} of Alpine's ~5 MB base), sh ran ok"
+        )
+
+
+FIRMWARE_HELP = {
+    "arch": ARCH_HELP,
+    "dist": "folder holding the verified BusyBox build (and --add builds); images and reports go to dist/<isa>/",
+    "kernel": "boot your own kernel image instead of musltool's pinned Debian kernel (one ISA only)",
+    "add": "verified builds in dist to put in /usr/bin too (comma list, e.g. hello)",
+    "overlay": "a folder laid over the image's root last (your /etc files, scripts ...)",
+}
+
+
+def _firmware_inputs(arch: str, kernel: str) -> tuple[list[Isa], Callable[[Isa], Kernel]]:
+    """The ISAs, and a function giving each ISA's kernel (all checked before any work)."""
+    isas = resolve_isas(arch)
+    if kernel and len(isas) > 1:
+        raise UsageError("--kernel boots one ISA: give --arch too")
+    if kernel:
+        user_kernel(kernel, isas[0])
+    return isas, (lambda isa: user_kernel(kernel, isa) if kernel else fetch_kernel(isa))
+
+
+@task(
+    help={
+        **FIRMWARE_HELP,
+        "applet_suite": "also run the applet suite on the booted system (default yes)",
+    }
+)
+@one_line_errors
+def boot(c, arch="aarch64", dist="dist", kernel="", add="", overlay="", applet_suite=True):
+    """Boot the verified BusyBox as firmware under qemu-system and prove the system works.
+
+    Builds an initramfs and an ext4 image in dist/<isa>/, boots them with a pinned kernel on
+    the ISA's oldest CPU model, logs in on the serial console, runs the boot suite (init,
+    mounts, mdev, modules, loop devices, clock, network on lo, namespaces, the ext4 image) and
+    the applet suite, powers off. Writes dist/<isa>/boot.txt (checks + transcript) and boot.json.
+    """
+    settings.source_date_epoch()
+    isas, kernel_for = _firmware_inputs(arch, kernel)
+    overlay_dir = Path(overlay) if overlay else None
+    for isa in isas:
+        chosen_kernel = kernel_for(isa)
+        images = build_images(Path(dist), isa, split_list(add), overlay_dir, chosen_kernel)
+        report = record(boot_machine(isa, chosen_kernel, images, applet_suite), Path(dist))
+        print(f"{isa.name}: booted and proven -> {report} ({report.with_name('boot.txt')})")
+
+
+@task(help=FIRMWARE_HELP)
+@one_line_errors
+def firmware(c, arch="all", dist="dist", kernel="", add="", overlay=""):
+    """Firmware release bundles per ISA: kernel, initramfs, ext4 image, run-qemu.sh, checksums.
+
+    The images are booted and proven first, unless dist/<isa>/boot.json already proves these
+    very images with this kernel. Bundles go to dist/ with SHA256SUMS and
+    busybox-firmware.manifest.json.
+    """
+    settings.source_date_epoch()
+    isas, kernel_for = _firmware_inputs(arch, kernel)
+    overlay_dir = Path(overlay) if overlay else None
+    proven = []
+    for isa in isas:
+        chosen_kernel = kernel_for(isa)
+        images = build_images(Path(dist), isa, split_list(add), overlay_dir, chosen_kernel)
+        report = proven_boot(Path(dist), images, chosen_kernel)
+        if report is None:
+            record(boot_machine(isa, chosen_kernel, images), Path(dist))
+            report = proven_boot(Path(dist), images, chosen_kernel)
+            assert report is not None
+        proven.append((images, chosen_kernel, report))
+    for bundle in write_bundles(proven, Path(dist)):
+        print(f"{bundle.images.isa.name}: {bundle.path} sha256 {bundle.sha256}")
+    print(f"{Path(dist) / 'SHA256SUMS'}, {Path(dist) / MANIFEST}")
+
