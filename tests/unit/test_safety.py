@@ -86,10 +86,12 @@ def processes_started_here() -> list[str]:
 
 @pytest.fixture(autouse=True)
 def no_leaks():
-    """No temporary folder of this run is left, and no process musltool started here."""
-    before = {p.name for p in Path(tempfile.gettempdir()).glob("musltool-*")}
+    """No temporary folder musltool made here is left, and no process it started here (other
+    test workers may be making their own meanwhile: only this process's count)."""
+    mine = f"*-{current_owner().tag}-*"
+    before = {p.name for p in Path(tempfile.gettempdir()).glob(mine)}
     yield
-    after = {p.name for p in Path(tempfile.gettempdir()).glob("musltool-*")}
+    after = {p.name for p in Path(tempfile.gettempdir()).glob(mine)}
     assert after <= before, f"temporary folders left: {after - before}"
     assert processes_started_here() == []
 
