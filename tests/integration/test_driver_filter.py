@@ -1,0 +1,102 @@
+"""musltool's compiler driver (musltool/toolchain/driver.c), built as musltool builds it, fed a
+table of command lines: each must come out exactly as written here (argument order kept,
+dropped flags and linker options gone with their values, response files read, -static added
+to links and only to links, several sources with -c and no -o compiled one by one).
+
+The driver runs with MUSLTOOL_DRIVER_PRINT=1: it prints the command it would run, one
+argument a line, an empty line after each command.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from musltool.toolchain.driver import CONFIG, PROGRAM, DriverConfig, driver_program
+
+CC = "/usr/bin/true-cc"  # never run: the driver prints instead
+DROPPED = ("-static-libgcc", "-lgcc_s", "-rdynamic")
+DROPPED_LD = {"--warn-common": 0, "-Map": 1, "--sort-section": 1, "-Bsymbolic-functions": 0}
+
+# (argv given, argv printed; "|" ends one command where the driver runs several)
+CASES = [
+    ("plain link gets -static first", ["main.c", "-o", "prog"], ["-static", "main.c", "-o", "prog"]),
+    ("-c compiles: no -static", ["-c", "main.c", "-o", "main.o"], ["-c", "main.c", "-o", "main.o"]),
+    ("-shared links are passed through, not made static", ["-shared", "-fPIC", "a.o", "-o", "lib.so"],
+     ["-shared", "-fPIC", "a.o", "-o", "lib.so"]),
+    ("-E -S -M -MM do not link", ["-E", "x.c"], ["-E", "x.c"]),
+    ("-S does not link", ["-S", "x.c"], ["-S", "x.c"]),
+    ("-MM does not link", ["-MM", "x.c"], ["-MM", "x.c"]),
+    ("--version does not link", ["--version"], ["--version"]),
+    ("dropped flags go, order stays", ["-O2", "-static-libgcc", "a.c", "-lgcc_s", "-lm", "-rdynamic", "-o", "p"],
+     ["-static", "-O2", "a.c", "-lm", "-o", "p"]),
+    ("-Wl list: dropped options go with their values", ["a.o", "-Wl,--gc-sections,-Map,out.map,--as-needed"],
+     ["-static", "a.o", "-Wl,--gc-sections,--as-needed"]),
+    ("-Wl list of only dropped options vanishes", ["a.o", "-Wl,--warn-common"], ["-static", "a.o"]),
+    ("-Wl value on the next -Wl", ["a.o", "-Wl,-Map", "-Wl,out.map", "-Wl,-O1"], ["-static", "a.o", "-Wl,-O1"]),
+    ("-Xlinker pairs: a dropped option and its value", ["a.o", "-Xlinker", "-Map", "-Xlinker", "x.map", "-Xlinker", "-O1"],
+     ["-static", "a.o", "-Xlinker", "-O1"]),
+    ("-Xlinker then -Wl carry the pending value", ["a.o", "-Xlinker", "--sort-section", "-Wl,name", "-lz"],
+     ["-static", "a.o", "-lz"]),
+    ("kept -Xlinker pairs stay", ["a.o", "-Xlinker", "--whole-archive", "libx.a", "-Xlinker", "--no-whole-archive"],
+     ["-static", "a.o", "-Xlinker", "--whole-archive", "libx.a", "-Xlinker", "--no-whole-archive"]),
+    ("-c with two sources and no -o: one compile each", ["-c", "-O2", "one.c", "two.S"],
+     ["-c", "-O2", "one.c", "|", "-c", "-O2", "two.S"]),
+    ("-c with two sources and -o: left to the compiler", ["-c", "one.c", "two.c", "-o", "x.o"],
+     ["-c", "one.c", "two.c", "-o", "x.o"]),
+    ("-c with one source: one command", ["-c", "one.c"], ["-c", "one.c"]),
+]  # fmt: skip
+
+RESPONSE_CASES = [
+    ("quoted and escaped words", "'a b.c' \"c d.c\" e\\ f.c -lm\n", ["-static", "a b.c", "c d.c", "e f.c", "-lm"]),
+    ("dropped flags inside a response file", "-O1 -static-libgcc -Wl,-Map,x.map x.c\n", ["-static", "-O1", "x.c"]),
+    ("a response file naming another", "@{inner} -o p\n", ["-static", "inner.c", "-o", "p"]),
+    ("a response file holding -shared", "-shared a.o\n", ["-shared", "a.o"]),
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def driver(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("driver")
+    program = folder / PROGRAM
+    program.write_bytes(driver_program().read_bytes())
+    program.chmod(0o755)
+    config = DriverConfig(commands={"cc": (CC,)}, dropped_flags=DROPPED, dropped_linker_options=DROPPED_LD)
+    (folder / CONFIG).write_text(config.render())
+    (folder / "x-cc").symlink_to(PROGRAM)
+    return folder / "x-cc"
+
+
+def printed(driver: Path, args: list[str]) -> list[str]:
+    """The commands the driver would run, each without the real compiler's name; "|" between."""
+    proc = subprocess.run([driver, *args], capture_output=True, text=True, check=True, cwd=driver.parent,
+                          env={**os.environ, "MUSLTOOL_DRIVER_PRINT": "1"})  # fmt: skip
+    commands = [c.splitlines() for c in proc.stdout.split("\n\n") if c.strip()]
+    assert all(c[0] == CC for c in commands), proc.stdout
+    return [arg for i, c in enumerate(commands) for arg in (["|"] if i else []) + c[1:]]
+
+
+@pytest.mark.parametrize(("args", "expected"), [(a, e) for _, a, e in CASES], ids=[n for n, _, _ in CASES])
+def test_the_driver_filters_command_lines(driver, args, expected):
+    assert printed(driver, args) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [(t, e) for _, t, e in RESPONSE_CASES], ids=[n for n, _, _ in RESPONSE_CASES])
+def test_the_driver_reads_response_files(driver, text, expected):
+    (driver.parent / "inner.rsp").write_text("inner.c\n")
+    (driver.parent / "args.rsp").write_text(text.format(inner=driver.parent / "inner.rsp"))
+    assert printed(driver, [f"@{driver.parent / 'args.rsp'}"]) == expected
+
+
+def test_a_refused_tool_says_why_and_fails(tmp_path):
+    program = tmp_path / PROGRAM
+    program.write_bytes(driver_program().read_bytes())
+    program.chmod(0o755)
+    config = DriverConfig(commands={"cc": (CC,)}, refused={"g++": "no C++ here"})
+    (tmp_path / CONFIG).write_text(config.render())
+    (tmp_path / "x-g++").symlink_to(PROGRAM)
+    proc = subprocess.run([tmp_path / "x-g++", "a.cc"], capture_output=True, text=True, check=False)
+    assert proc.returncode == 1 and "no C++ here" in proc.stderr
