@@ -172,3 +172,20 @@ def test_a_source_that_never_answers_is_skipped(server, tmp_path, capsys):
     assert path.read_bytes() == PAYLOAD
     assert silent.gets[NAME] == 1
     assert "sent nothing for 1s" in capsys.readouterr().err
+
+
+def test_a_corrupt_file_in_the_download_cache_is_hashed_and_fetched_again(server, tmp_path, capsys):
+    (tmp_path / "downloads").mkdir()
+    (tmp_path / "downloads" / NAME).write_bytes(PAYLOAD[:-1] + b"\x00")  # one byte changed
+    path = fetch(source(server), options(tmp_path, server.url()))
+    assert path.read_bytes() == PAYLOAD
+    assert server.gets[NAME] == 1
+    assert "expected" in capsys.readouterr().err
+
+
+def test_a_corrupt_cached_file_is_refused_offline(server, tmp_path):
+    (tmp_path / "downloads").mkdir()
+    (tmp_path / "downloads" / NAME).write_bytes(b"not the file")
+    with pytest.raises(DownloadError, match="not cached and MUSLTOOL_OFFLINE is set"):
+        fetch(source(server), options(tmp_path, offline=True))
+    assert not (tmp_path / "downloads" / NAME).exists()

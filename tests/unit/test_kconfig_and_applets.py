@@ -6,6 +6,7 @@ import pytest
 
 from musltool.catalog import load_recipe
 from musltool.errors import UsageError
+from musltool.isa import get_isa
 from musltool.kconfig import config_problem, not_held, parse_config, set_symbols
 from musltool.kinds.busybox.applets import (
     applet_map_from_lines,
@@ -13,8 +14,9 @@ from musltool.kinds.busybox.applets import (
     symbols_for_applets,
 )
 from musltool.kinds.busybox.kind import applicable_fixups
-from musltool.kinds.busybox.suite import applet_result
+from musltool.kinds.busybox.suite import applet_result, list_result, run_one_by_one
 from musltool.report import Evidence, Status
+from musltool.runners import RunResult
 from musltool.suites import SuiteOutcome, SuiteTest, parse_suite
 
 CONFIG = """\
@@ -151,3 +153,46 @@ def test_merged_outcomes_keep_the_end_mark_and_every_test():
     merged = SuiteOutcome().merge(suite).merge(one_by_one)
     assert merged.ended and len(merged.tests) == 3
     assert applet_result("cp", merged, {}).source == "one by one"
+
+
+def test_one_failed_test_fails_the_applet_even_when_another_passed():
+    outcome = SuiteOutcome(tests=[SuiteTest("sed", "substitutes", True), SuiteTest("sed", "in place", False, "got x")])
+    result = applet_result("sed", outcome, {})
+    assert (result.status, result.evidence) == (Status.FAILED, Evidence.NONE)
+    assert result.detail == "1 of 2 tests failed"
+
+
+@pytest.mark.parametrize(("listed", "ok"), [
+    (["ls", "sh"], True), (["ls", "sh", "vi"], False), (["ls"], False), ([], False), (["sh", "ls"], False),
+])  # fmt: skip
+def test_busybox_list_must_be_exactly_the_configured_applets(listed, ok):
+    result = list_result(listed, ["ls", "sh"], "exit 0")
+    assert (result.status is Status.PASSED) is ok
+
+
+class ScriptedSession:
+    """A session whose runs answer from a table: what a broken applet would print."""
+
+    def __init__(self, answers: dict[str, tuple[int, str]]) -> None:
+        self.isa = get_isa("aarch64")
+        self.answers = answers
+        self.runs: list[tuple[str, list[str], str | None]] = []
+
+    def run(self, program, args, stdin=None, timeout=0, env=None, output=None):
+        self.runs.append((program, args, stdin))
+        code, stdout = self.answers[program.removeprefix("bin/")]
+        return RunResult(code, stdout, "")
+
+
+@pytest.mark.parametrize(("applet", "answer", "ok"), [
+    ("echo", (0, "hi\n"), True),
+    ("echo", (0, ""), False),       # a no-op binary: exit 0, prints nothing
+    ("echo", (0, "hi"), False),     # close is not equal
+    ("uname", (0, "aarch64\n"), True),
+    ("uname", (0, "x86_64\n"), False),  # the host's answer, not the ISA's
+    ("wc", (1, "2\n"), False),      # right output, wrong exit
+])  # fmt: skip
+def test_one_by_one_runs_compare_stdout_and_exit_code(applet, answer, ok):
+    session = ScriptedSession({applet: answer})
+    outcome = run_one_by_one(session, [applet], session.isa)
+    assert [t.passed for t in outcome.tests] == [ok]
