@@ -221,7 +221,7 @@ def run_build(builder: Builder) -> BuildResult:
         files, dns, private = builder.session_files(built), builder.session_dns(), builder.session_private()
         with runner.session(isa, files, dns, private) as session:
             results = builder.verify(session, built)
-        verification = Verification(runner.name, tuple(results))
+        verification = Verification(runner.name, tuple(results), builder.headline(results, built))
         timings = {"compile": compiled - started, "verify": time.monotonic() - compiled}
         report = make_report(builder, built, checks, verification, fp)
         if not report.is_verified():  # the previous good build, if any, stays as it was

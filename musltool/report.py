@@ -18,7 +18,10 @@ from musltool.errors import UsageError
 
 
 class Status(StrEnum):
-    PASSED = "passed"
+    PASSED = "passed"  # a known answer came out: proven
+    # In the binary and printed its usage text, no test here proves it: present, not passed
+    # (a multi-call binary may print --help before the applet's own code runs).
+    PRESENT = "present"
     FAILED = "failed"
     NOT_TESTABLE = "not-testable"
     EXPECTED_FAILURE = "expected-failure"  # on a reviewed list, with its cause
@@ -28,7 +31,7 @@ class Evidence(StrEnum):
     """What a passed result rests on."""
 
     FUNCTIONAL = "functional"  # ran and gave a known answer
-    USAGE = "usage"  # only printed its usage text
+    USAGE = "usage"  # only printed its usage text (status present)
     NONE = "none"  # failed or not testable
 
 
@@ -87,10 +90,15 @@ def evidence_counts(results: tuple[TestResult, ...] | list[TestResult]) -> dict[
     return {kind.value: sum(r.evidence is kind for r in passed) for kind in Evidence if kind is not Evidence.NONE}
 
 
+# What the table's evidence column says for a status.
+EVIDENCE_WORDS = {Status.PASSED: lambda e: e.value, Status.PRESENT: lambda e: "usage only"}
+
+
 @dataclass(frozen=True)
 class Verification:
     runner: str
     results: tuple[TestResult, ...]
+    headline: str = ""  # the kind's summary of what was proven, of what (applets, say)
 
     @property
     def passed(self) -> bool:
@@ -101,17 +109,16 @@ class Verification:
         return counts(self.results)
 
     def table(self, isa: str) -> str:
-        """A plain-text table: one row per result, then the counts."""
+        """A plain-text table: the headline (what was proven, of what), one row per result."""
         width = max([len(r.name) for r in self.results] + [4])
         rows = [
-            f"{r.name:<{width}}  {r.status.value:<12}  {r.evidence.value if r.status is Status.PASSED else '':<10}  {r.detail}".rstrip()
+            f"{r.name:<{width}}  {r.status.value:<12}  {EVIDENCE_WORDS.get(r.status, lambda e: '')(r.evidence):<12}  {r.detail}".rstrip()
             for r in self.results
         ]
         summary = ", ".join(f"{n} {s}" for s, n in self.counts().items())
-        evidence = ", ".join(f"{n} {kind}" for kind, n in evidence_counts(self.results).items())
-        header = f"verification on {isa} with {self.runner}: {summary} (passed on evidence: {evidence})"
-        title = f"{'test':<{width}}  {'status':<12}  {'evidence':<10}  detail"
-        return "\n".join([header, "", title, *rows]) + "\n"
+        header = f"verification on {isa} with {self.runner}: {summary}"
+        title = f"{'test':<{width}}  {'status':<12}  {'evidence':<12}  detail"
+        return "\n".join([*([self.headline] if self.headline else []), header, "", title, *rows]) + "\n"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -119,6 +126,7 @@ class Verification:
             "passed": self.passed,
             "counts": self.counts(),
             "evidence": evidence_counts(self.results),
+            "headline": self.headline,
             "results": [r.as_dict() for r in self.results],
         }
 
@@ -127,7 +135,8 @@ class Verification:
         results = data.get("results")
         if not isinstance(results, list):
             raise ReportError("verification.results is not a list")
-        return cls(_text(data, "runner"), tuple(TestResult.from_dict(_mapping(r)) for r in results))
+        return cls(_text(data, "runner"), tuple(TestResult.from_dict(_mapping(r)) for r in results),
+                   str(data.get("headline", "")))  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -218,6 +218,10 @@ class Builder(ABC):
         """What the build's own verification proved with a known answer (a kind's parts)."""
         return set()
 
+    def headline(self, results: list[TestResult], built: Built) -> str:
+        """A line leading the verification table: what was proven, of what ("" for none)."""
+        return ""
+
     def strip(self, binary: Path) -> None:
         run([self.toolchain.tool("strip"), binary], what=f"strip {binary.name}")
 

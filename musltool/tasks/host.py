@@ -108,5 +108,8 @@ def test(c, unit=False, k="", verbose=False, jobs=2):
             [*pytest, str(tests), "-m", "not serial", *parallel, *common],
             [*pytest, str(tests), "-m", "serial", *common],
         ]
+    # The whole suite on several workers: each makes its share of the expensive shared builds
+    # first (tests/integration/conftest.py), so no worker waits on another's.
+    env = {"MUSLTOOL_TEST_WARM_UP": "1"} if not (unit or k) and jobs > 1 else {}
     for args in runs:
-        c.run(" ".join(shlex.quote(a) for a in args), pty=False)
+        c.run(" ".join(shlex.quote(a) for a in args), pty=False, env=env)

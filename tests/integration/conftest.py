@@ -89,6 +89,36 @@ def shared(tmp_path_factory, mirror_url) -> SharedBuilds:
     return SharedBuilds(root / "shared-builds", (mirror_url,) if mirror_url else ())
 
 
+# The expensive shared builds, heaviest first, per worker: with several workers each makes
+# its own share at the start of the run, beside the others, instead of one worker making a
+# build while another waits on its lock. A worker takes whole ISAs of BusyBox (defconfig and
+# minimal share one work folder, which two workers would only take turns on).
+WARM_UP = {
+    0: [("busybox", "aarch64", {}), ("busybox", "aarch64", {"config": "minimal"}),
+        ("busybox", "x86_64", {}), ("busybox", "x86_64", {"config": "minimal"}),
+        ("libarchive", "armv7", {}), ("libarchive", "riscv64", {}),
+        ("cxx-demo", "aarch64", {}), ("cxx-demo", "x86_64", {})],
+    1: [("busybox", "riscv64", {}), ("busybox", "riscv64", {"config": "minimal"}),
+        ("busybox", "armv7", {}), ("busybox", "armv7", {"config": "minimal"}),
+        ("libarchive", "x86_64", {}), ("libarchive", "aarch64", {}),
+        ("cxx-demo", "armv7", {}), ("cxx-demo", "riscv64", {})],
+}  # fmt: skip
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_builds_warmed_up(shared) -> None:
+    """`invoke test` (the whole suite on several workers) sets MUSLTOOL_TEST_WARM_UP: each
+    worker then makes its share of WARM_UP before its first test."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not os.environ.get("MUSLTOOL_TEST_WARM_UP") or not worker.startswith("gw"):
+        return
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    index = int(worker[2:])
+    shares = [WARM_UP[i] for i in range(len(WARM_UP)) if i % count == index]
+    for recipe, isa, kind in (item for share in shares for item in share):
+        shared.dist(recipe, isa, **kind)
+
+
 @pytest.fixture(scope="session")
 def busybox_minimal_dist(shared) -> Path:
     """BusyBox minimal built and verified for all four ISAs, once for the run."""

@@ -43,7 +43,7 @@ def make_report(binary: bytes = b"\x7fELF binary", results=None, **changes) -> B
 def test_json_round_trip_is_exact():
     report = make_report(
         results=(
-            TestResult("a", Status.PASSED, "ok", Evidence.USAGE, "usage"),
+            TestResult("a", Status.PRESENT, "usage text only", Evidence.USAGE, "usage"),
             TestResult("b", Status.NOT_TESTABLE, "needs root", Evidence.NONE),
         ),
         companions=("busybox.config",),
@@ -53,7 +53,8 @@ def test_json_round_trip_is_exact():
     assert BuildReport.from_json(text) == report
     assert BuildReport.from_json(text).to_json() == text
     assert json.loads(text)["verification"]["counts"] == {
-        "passed": 1,
+        "passed": 0,
+        "present": 1,
         "failed": 0,
         "not-testable": 1,
         "expected-failure": 0,
@@ -78,7 +79,7 @@ def test_wrong_shapes_are_report_errors(text, problem, tmp_path):
 def test_bad_status_is_named():
     data = json.loads(make_report().to_json())
     data["verification"]["results"][0]["status"] = "great"
-    with pytest.raises(ReportError, match="status 'great' is not one of passed, failed, not-testable, expected-failure"):
+    with pytest.raises(ReportError, match="status 'great' is not one of passed, present, failed, not-testable, expected-failure"):
         BuildReport.from_json(json.dumps(data))
 
 
@@ -111,18 +112,20 @@ def test_current_means_same_inputs_verified_and_untouched(tmp_path):
 
 def test_counts_list_every_status():
     results = [TestResult("a", Status.PASSED), TestResult("b", Status.FAILED)]
-    assert counts(results) == {"passed": 1, "failed": 1, "not-testable": 0, "expected-failure": 0}
+    assert counts(results) == {"passed": 1, "present": 0, "failed": 1, "not-testable": 0, "expected-failure": 0}
 
 
-def test_table_shows_evidence_and_counts():
+def test_table_says_usage_text_is_present_not_passed():
     table = Verification(
         "docker",
         (
             TestResult("applet ls", Status.PASSED, "2/2 functional tests"),
-            TestResult("applet vi", Status.PASSED, "usage text", Evidence.USAGE),
+            TestResult("applet vi", Status.PRESENT, "usage text", Evidence.USAGE),
         ),
+        "applets: 1 of 2 proven by known answers, 1 present (usage text only)",
     ).table("aarch64")
-    first = table.splitlines()[0]
-    assert first.startswith("verification on aarch64 with docker: 2 passed, 0 failed, 0 not-testable")
-    assert "1 functional, 1 usage" in first
-    assert any(line.split()[:4] == ["applet", "vi", "passed", "usage"] for line in table.splitlines())
+    first, second = table.splitlines()[:2]
+    assert first == "applets: 1 of 2 proven by known answers, 1 present (usage text only)"
+    assert second.startswith("verification on aarch64 with docker: 1 passed, 1 present, 0 failed, 0 not-testable")
+    assert any(line.split()[:5] == ["applet", "vi", "present", "usage", "only"] for line in table.splitlines())
+    assert not any(line.split()[:3] == ["applet", "vi", "passed"] for line in table.splitlines())

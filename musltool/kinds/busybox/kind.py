@@ -37,7 +37,12 @@ from musltool.kinds.busybox.config import (
     base_config,
 )
 from musltool.kinds.busybox.rootfs import rootfs_tree
-from musltool.kinds.busybox.suite import applet_results, list_result, run_one_by_one
+from musltool.kinds.busybox.suite import (
+    applet_results,
+    applets_headline,
+    list_result,
+    run_one_by_one,
+)
 from musltool.kinds.busybox.upstream import SOURCE as UPSTREAM
 from musltool.kinds.busybox.upstream import run_testsuite, upstream_results
 from musltool.process import last_meaningful_line, stream_lines
@@ -344,6 +349,9 @@ class BusyboxBuilder(Builder):
         for applet, name, passed in evidence:
             outcome.tests.append(SuiteTest(applet, name, passed, source=UPSTREAM))
         return results
+
+    def headline(self, results: list[TestResult], built: Built) -> str:
+        return applets_headline(results, built.details["applets"])
 
     # -- the system BusyBox makes
 

@@ -4,7 +4,8 @@ the records musltool.suites reads.
 
 Each applet's result is one of:
   functional    a test with a known answer passed (and none failed)
-  usage-only    it printed its usage text, and no test here exercises it
+  present       it printed its usage text (BusyBox does that before the applet's own code
+                runs), and no test here exercises it: present, not proven
   not-testable  neither, and the recipe's reviewed [not_testable] list says why
   failed        a test failed, or it has no evidence and no reviewed reason
 """
@@ -91,7 +92,7 @@ def applet_result(applet: str, outcome: SuiteOutcome, not_testable: dict[str, st
     reason = not_testable.get(applet)
     if outcome.usage.get(applet, False):
         detail = f"usage text only: {reason}" if reason else "usage text only: no test here exercises it"
-        return TestResult(name, Status.PASSED, detail, Evidence.USAGE, "usage")
+        return TestResult(name, Status.PRESENT, detail, Evidence.USAGE, "usage")
     if reason:
         return TestResult(name, Status.NOT_TESTABLE, reason, Evidence.NONE, "reviewed list")
     return TestResult(
@@ -116,3 +117,12 @@ def list_result(got: list[str], expected: list[str], how: str) -> TestResult:
         Evidence.NONE,
     )
 
+
+
+def applets_headline(results: list[TestResult], applets: list[str]) -> str:
+    """What the verification proved, of what: the line a BusyBox table starts with."""
+    per_applet = [r for r in results if r.name.startswith("applet ")]
+    count = {status: sum(r.status is status for r in per_applet) for status in Status}
+    return (f"applets: {count[Status.PASSED]} of {len(applets)} proven by known answers, "
+            f"{count[Status.PRESENT]} present (usage text only), {count[Status.NOT_TESTABLE]} not testable "
+            f"(reviewed), {count[Status.FAILED]} failed")  # fmt: skip
