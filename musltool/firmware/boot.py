@@ -188,7 +188,7 @@ def boot(isa: Isa, kernel: Kernel, images: FirmwareImages, applet_suite: bool = 
                 "" if logged_in else _tail(console),
                 "login",
             ):
-                suites = system_kind().boot_suites(SHARE)
+                suites = system_kind().boot_suites(SHARE, isa)
                 for suite in suites if applet_suite else suites[:1]:
                     t0 = time.monotonic()
                     records, ended = _run_suite(console, suite.command, suite.end, SUITE_LIMIT)

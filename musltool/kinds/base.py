@@ -209,7 +209,7 @@ class Builder(ABC):
         raise UsageError(f"{recipe.name} makes no bootable system")
 
     @classmethod
-    def boot_suites(cls, share: str) -> list[SuiteRun]:
+    def boot_suites(cls, share: str, isa: Isa) -> list[SuiteRun]:
         """The suites a booted system runs, in order (the first one always)."""
         return []
 

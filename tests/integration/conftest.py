@@ -116,7 +116,10 @@ def shared_builds_warmed_up(shared) -> None:
     index = int(worker[2:])
     shares = [WARM_UP[i] for i in range(len(WARM_UP)) if i % count == index]
     for recipe, isa, kind in (item for share in shares for item in share):
-        shared.dist(recipe, isa, **kind)
+        try:
+            shared.dist(recipe, isa, **kind)
+        except Exception as exc:
+            print(f"warm-up: {recipe} for {isa} failed: {exc}", file=sys.stderr)
 
 
 @pytest.fixture(scope="session")

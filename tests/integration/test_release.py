@@ -18,9 +18,9 @@ from musltool.catalog import load_recipe
 from musltool.docker import remove_image
 from musltool.errors import UsageError
 from musltool.fetch import fetch_options
+from musltool.firmware.rootfs import build_rootfs, check_image, make_image
 from musltool.isa import ISAS, get_isa
 from musltool.kinds.base import BuildOptions
-from musltool.kinds.busybox.rootfs import build_rootfs, check_image, make_image
 from musltool.package import package
 from tests.integration.conftest import ROOT, invoke
 

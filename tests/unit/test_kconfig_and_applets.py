@@ -13,8 +13,8 @@ from musltool.kinds.busybox.applets import (
     enabled_applets,
     symbols_for_applets,
 )
-from musltool.kinds.busybox.kind import applicable_fixups
-from musltool.kinds.busybox.suite import applet_result, list_result, run_one_by_one
+from musltool.kinds.busybox.config import applicable_fixups
+from musltool.kinds.busybox.suite import ONE_BY_ONE_RUNS, applet_result, list_result, run_one_by_one
 from musltool.report import Evidence, Status
 from musltool.runners import RunResult
 from musltool.suites import SuiteOutcome, SuiteTest, parse_suite
@@ -196,3 +196,29 @@ def test_one_by_one_runs_compare_stdout_and_exit_code(applet, answer, ok):
     session = ScriptedSession({applet: answer})
     outcome = run_one_by_one(session, [applet], session.isa)
     assert [t.passed for t in outcome.tests] == [ok]
+
+
+class StandInSession(ScriptedSession):
+    """Every applet replaced by one stand-in: exits 0 and prints nothing, exits 1, or echoes
+    its arguments (with exit 0)."""
+
+    def __init__(self, stand_in: str) -> None:
+        super().__init__({})
+        self.stand_in = stand_in
+
+    def run(self, program, args, stdin=None, timeout=0, env=None, output=None):
+        if self.stand_in == "echo":
+            return RunResult(0, " ".join(args) + "\n", "")
+        return RunResult(1 if self.stand_in == "exit 1" else 0, "", "")
+
+
+@pytest.mark.parametrize(("stand_in", "alike"), [("exit 0", {"true"}), ("exit 1", {"false"}), ("echo", {"echo"})])
+def test_every_one_by_one_run_fails_when_its_applet_is_a_stand_in(stand_in, alike):
+    """A knock-out of the one-by-one runs: only the applet a stand-in *is* may survive it."""
+    survivors = set()
+    for applet in ONE_BY_ONE_RUNS:
+        session = StandInSession(stand_in)
+        outcome = run_one_by_one(session, [applet], session.isa)
+        if all(t.passed for t in outcome.tests):
+            survivors.add(applet)
+    assert survivors == alike

@@ -19,7 +19,7 @@ from musltool.errors import BuildError, UsageError
 from musltool.fetch import FetchOptions, Source
 from musltool.files import sha256_file
 from musltool.filetree import Tree, read_folder
-from musltool.isa import host_isa
+from musltool.isa import Isa, host_isa
 from musltool.kconfig import KconfigTree, not_held, parse_config, read_config_file, set_symbols
 from musltool.kinds.base import Builder, Built, SuiteRun
 from musltool.kinds.busybox.applets import (
@@ -316,7 +316,7 @@ class BusyboxBuilder(Builder):
         # `busybox --list` is the busybox applet doing its job.
         outcome.tests.append(SuiteTest("busybox", "--list", listing.status is Status.PASSED, source="list"))
         if self._shell_can_run_suite(session, expected):
-            env = {"MUSLTOOL_SUITE_DATA": session.path(SUITE_DATA)}
+            env = {"MUSLTOOL_SUITE_DATA": session.path(SUITE_DATA), "MUSLTOOL_MACHINE": self.isa.uname_machine}
             if session.isolated:
                 env["MUSLTOOL_ISOLATED"] = "1"
             if self.isa != host_isa():
@@ -374,9 +374,9 @@ class BusyboxBuilder(Builder):
         return tree
 
     @classmethod
-    def boot_suites(cls, share: str) -> list[SuiteRun]:
+    def boot_suites(cls, share: str, isa: Isa) -> list[SuiteRun]:
         applet_suite = (f"mkdir -p /tmp/suite && MUSLTOOL_ISOLATED=1 MUSLTOOL_SUITE_DATA=/{share}/{SUITE_DATA} "
-                        f"TMPDIR=/tmp/suite sh /{share}/{SUITE_FILE} 2>/dev/null")  # fmt: skip
+                        f"MUSLTOOL_MACHINE={isa.uname_machine} TMPDIR=/tmp/suite sh /{share}/{SUITE_FILE} 2>/dev/null")  # fmt: skip
         return [SuiteRun("boot suite", "boot", f"MUSLTOOL_DISK=/dev/vda sh /{share}/{BOOT_SUITE_FILE}", BOOT_SUITE_END),
                 SuiteRun("applet suite", "boot (applet suite)", applet_suite, SUITE_END)]  # fmt: skip
 

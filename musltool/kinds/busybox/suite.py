@@ -17,32 +17,36 @@ from musltool.report import Evidence, Status, TestResult
 from musltool.runners import Session
 from musltool.suites import SuiteOutcome, SuiteTest
 
-# Known answers for applets run on their own: (args, stdin, exact stdout; ISA fields filled in).
-ONE_BY_ONE_RUNS: dict[str, tuple[list[str], str | None, str]] = {
-    "true": ([], None, ""),
-    "test": (["1", "-eq", "1"], None, ""),
-    "[": (["1", "-eq", "1", "]"], None, ""),
-    "[[": (["1", "-eq", "1", "]]"], None, ""),
-    "echo": (["hi"], None, "hi\n"),
-    "sh": (["-c", "read x; exit 0"], "x\n", ""),
-    "ash": (["-c", "read x; exit 0"], "x\n", ""),
-    "ls": (["-d", "/"], None, "/\n"),
-    "awk": (["BEGIN { print 1 + 2 }"], None, "3\n"),
-    "cat": ([], "x\n", "x\n"),
-    "sed": (["s/a/b/"], "a\n", "b\n"),
-    "grep": (["b"], "a\nb\n", "b\n"),
-    "sort": ([], "b\na\n", "a\nb\n"),
-    "wc": (["-l"], "a\nb\n", "2\n"),
-    "head": (["-n", "1"], "a\nb\n", "a\n"),
-    "tail": (["-n", "1"], "a\nb\n", "b\n"),
-    "uname": (["-m"], None, "{uname_machine}\n"),
-    "basename": (["/a/b"], None, "b\n"),
-    "dirname": (["/a/b"], None, "/a\n"),
+# Known answers for applets run on their own: (args, stdin, exact stdout, exit code), several
+# where one run alone would pass a stand-in that does nothing (a program that exits 0 and
+# prints nothing passes `test 1 -eq 1`; it fails `test 1 -eq 2`). ISA fields are filled in.
+Run = tuple[list[str], str | None, str, int]
+ONE_BY_ONE_RUNS: dict[str, list[Run]] = {
+    "true": [([], None, "", 0)],
+    "false": [([], None, "", 1)],
+    "test": [(["1", "-eq", "1"], None, "", 0), (["1", "-eq", "2"], None, "", 1), (["-n", ""], None, "", 1)],
+    "[": [(["1", "-eq", "1", "]"], None, "", 0), (["1", "-eq", "2", "]"], None, "", 1)],
+    "[[": [(["1", "-eq", "1", "]]"], None, "", 0), (["1", "-eq", "2", "]]"], None, "", 1)],
+    "echo": [(["hi"], None, "hi\n", 0)],
+    "sh": [(["-c", "read x; echo \"$x$x\"; exit 3"], "ab\n", "abab\n", 3)],
+    "ash": [(["-c", "read x; echo \"$x$x\"; exit 3"], "ab\n", "abab\n", 3)],
+    "ls": [(["-d", "/"], None, "/\n", 0)],
+    "awk": [(["BEGIN { print 1 + 2 }"], None, "3\n", 0)],
+    "cat": [([], "x\n", "x\n", 0)],
+    "sed": [(["s/a/b/"], "a\n", "b\n", 0)],
+    "grep": [(["b"], "a\nb\n", "b\n", 0), (["z"], "a\n", "", 1)],
+    "sort": [([], "b\na\n", "a\nb\n", 0)],
+    "wc": [(["-l"], "a\nb\n", "2\n", 0)],
+    "head": [(["-n", "1"], "a\nb\n", "a\n", 0)],
+    "tail": [(["-n", "1"], "a\nb\n", "b\n", 0)],
+    "uname": [(["-m"], None, "{uname_machine}\n", 0)],
+    "basename": [(["/a/b"], None, "b\n", 0)],
+    "dirname": [(["/a/b"], None, "/a\n", 0)],
 }
 
 
 def run_one_by_one(session: Session, applets: list[str], isa: Isa) -> SuiteOutcome:
-    """Applets the suite could not reach, each run on its own: a known answer
+    """Applets the suite could not reach, each run on its own: known answers
     (ONE_BY_ONE_RUNS), else its usage text."""
     outcome = SuiteOutcome()
     for applet in applets:
@@ -52,11 +56,12 @@ def run_one_by_one(session: Session, applets: list[str], isa: Isa) -> SuiteOutco
             printed = "Usage: " in result.stdout + result.stderr
             outcome.usage[applet] = printed
             continue
-        args, stdin, expected = known
-        result = session.run(f"bin/{applet}", args, stdin=stdin)
-        ok = result.exit_code == 0 and result.stdout == expected.format(**vars(isa))
-        detail = f"{result.describe()}, printed {result.stdout!r}"
-        outcome.tests.append(SuiteTest(applet, "known answer", ok, detail, source="one by one"))
+        for number, (args, stdin, expected, code) in enumerate(known, start=1):
+            result = session.run(f"bin/{applet}", args, stdin=stdin)
+            ok = result.exit_code == code and result.stdout == expected.format(**vars(isa))
+            detail = f"{result.describe()}, printed {result.stdout!r}"
+            name = "known answer" if len(known) == 1 else f"known answer {number} ({' '.join(args) or 'no arguments'})"
+            outcome.tests.append(SuiteTest(applet, name, ok, detail, source="one by one"))
     return outcome
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from musltool.hostparts import require_program
+from musltool.owners import temp_prefix
 from musltool.process import call
 from musltool.report import Evidence, Status, TestResult
 
@@ -53,6 +54,12 @@ def applet_of(test_name: str, applets: list[str]) -> str | None:
     return head if head in known else None
 
 
+# The sandbox's own host name and hosts file: hostname -f, -d, -i and -s give the same answers
+# on every machine (a build host whose name resolves nowhere made them fail).
+SANDBOX_HOSTNAME = "musltool"
+SANDBOX_HOSTS = f"127.0.0.1\tlocalhost\n127.0.1.1\t{SANDBOX_HOSTNAME}.musltool.test\t{SANDBOX_HOSTNAME}\n"
+
+
 def require_sandbox() -> str:
     """bwrap: the upstream testsuite runs sandboxed."""
     return require_program("bwrap")
@@ -62,8 +69,10 @@ def run_testsuite(src: Path, binary: Path, config: str, env: Mapping[str, str]) 
     """Run `runtest` of the source's testsuite against `binary` in a sandbox; the results and
     the output's tail (for a run that ended early)."""
     bwrap = require_sandbox()
-    with tempfile.TemporaryDirectory(prefix="musltool-upstream-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=temp_prefix("upstream")) as tmp:
         work = Path(tmp)
+        hosts = work / "hosts"
+        hosts.write_text(SANDBOX_HOSTS)
         shutil.copytree(src / "testsuite", work / "testsuite", symlinks=True)
         (work / "scripts").mkdir()
         shutil.copyfile(src / "scripts" / "echo.c", work / "scripts" / "echo.c")
@@ -73,7 +82,8 @@ def run_testsuite(src: Path, binary: Path, config: str, env: Mapping[str, str]) 
         sandbox = [
             bwrap, "--ro-bind", "/", "/", "--tmpfs", "/tmp", "--bind", str(work), str(work),
             "--dev", "/dev", "--proc", "/proc", "--unshare-net", "--unshare-pid",
-            "--unshare-ipc", "--die-with-parent", "--chdir", str(work / "testsuite"),
+            "--unshare-ipc", "--unshare-uts", "--hostname", SANDBOX_HOSTNAME, "--ro-bind", str(hosts), "/etc/hosts",
+            "--die-with-parent", "--chdir", str(work / "testsuite"),
         ]  # fmt: skip
         # Tests run "$SHELL -c ...": set it, whatever the caller's environment has
         guest = {"PATH": HOST_PATH, "LC_ALL": "C", "TZ": "UTC", "HOME": "/tmp", "SHELL": "/bin/sh", **env}
