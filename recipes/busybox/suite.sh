@@ -254,16 +254,8 @@ run_queued() {
 	for n in $QUEUED; do
 		eval "record $n \"\$QAPPLETS$n\" \"\$QNAME$n\" \"\$QEXPECTED$n\""
 	done
-	[ -n "$KNOCKOUT" ] || return 0
-	for kind in $STANDINS; do
-		for n in $QUEUED; do
-			eval "knockout_run $n \"\$QAPPLETS$n\" \"\$QCMD$n\" $kind" &
-		done
-		wait
-		for n in $QUEUED; do
-			eval "knockout_record $n \"\$QAPPLETS$n\" \"\$QNAME$n\" \"\$QEXPECTED$n\" $kind"
-		done
-	done
+	# Background tests (servers, daemons, timers) are not knocked out: a stand-in for a daemon
+	# leaves its client waiting out every time limit. Their records carry no KO lines.
 }
 
 # Usage text of every applet, gathered in the background while the tests run.
@@ -300,14 +292,15 @@ fi
 # ---- shell
 if (eval ': $((1))') 2>/dev/null; then  # arithmetic is a config option (FEATURE_SH_MATH)
 	t sh "arithmetic" "42" <<'EOF'
-echo $(( (6 * 7) % 100 ))
+sh -c 'echo $(( (6 * 7) % 100 ))'
 EOF
 fi
+# The suite's own shell runs every test: `sh -c` runs the applet under test.
 t sh "pipes, redirects, here-docs" "b" <<'EOF'
-echo a > f1; echo b >> f1; { read x; read y; echo $y; } < f1
+sh -c 'echo a > f1; echo b >> f1; { read x; read y; echo $y; } < f1'
 EOF
 t sh "functions, loops, exit status" "x-y 3" <<'EOF'
-f() { echo "$1-$2"; }; n=0; for i in 1 2 3; do n=$i; done; sh -c 'exit 3'; echo "$(f x y) $?"
+sh -c 'f() { echo "$1-$2"; }; n=0; for i in 1 2 3; do n=$i; done; sh -c "exit 3"; echo "$(f x y) $?"'
 EOF
 t ash "runs as ash" "ok" <<'EOF'
 ash -c 'echo ok'
@@ -323,20 +316,22 @@ EOF
 t false "exit 1" "1" <<'EOF'
 env false; echo $?
 EOF
-t test "string and number tests" "yes" <<'EOF'
-test 3 -gt 2 && test -n x && echo yes
+# ash has test, [, [[, echo and printf built in: env runs the applets themselves, and each
+# answer is one a stand-in (exit 0, exit 1, echo its arguments) cannot give.
+t test "string and number tests" "yes no" <<'EOF'
+env test 3 -gt 2 && env test -n x && a=yes; env test 2 -gt 3 || b=no; echo "$a $b"
 EOF
-t "[" "bracket form" "yes" <<'EOF'
-[ "a" = "a" ] && [ ! -e /nonexistent ] && echo yes
+t "[" "bracket form" "yes no" <<'EOF'
+env [ "a" = "a" ] && env [ ! -e /nonexistent ] && a=yes; env [ a = b ] || b=no; echo "$a $b"
 EOF
-t "[[" "double bracket form" "yes" <<'EOF'
-[[ 5 -lt 7 ]] && echo yes
+t "[[" "double bracket form" "yes no" <<'EOF'
+env [[ 5 -lt 7 ]] && a=yes; env [[ 7 -lt 5 ]] || b=no; echo "$a $b"
 EOF
-t echo "prints arguments" "a b" <<'EOF'
-echo a b
+t echo "prints arguments" "a b|x" <<'EOF'
+echo "$(env echo a b)|$(env echo -n x)"
 EOF
 t printf "formats" "x=07 y=ab 3.5" <<'EOF'
-printf 'x=%02d y=%s %.1f\n' 7 ab 3.5
+env printf 'x=%02d y=%s %.1f\n' 7 ab 3.5
 EOF
 # ---- text tools
 t awk "sums and fields" "5050 b" <<'EOF'
@@ -354,8 +349,8 @@ EOF
 t "egrep printf" "extended regex" "ab12" <<'EOF'
 printf 'ab12\ncd\n' | egrep '[0-9]+'
 EOF
-t "fgrep printf" "fixed strings" "a.c" <<'EOF'
-printf 'a.c\nabc\n' | fgrep 'a.c'
+t "fgrep printf" "fixed strings" "1" <<'EOF'
+printf 'a.c\nabc\n' | fgrep -c 'a.c'
 EOF
 t "sort printf" "numeric and reverse" "10 9 1" <<'EOF'
 echo $(printf '9\n10\n1\n' | sort -rn)
@@ -622,7 +617,7 @@ t "ps sleep kill grep" "lists a process it did not start" "yes" <<'EOF'
 sleep 3 & pid=$!; started $pid sleep; ps > pso; kill $pid; grep -q sleep pso && echo yes
 EOF
 t "kill sleep" "signals a process" "143" <<'EOF'
-sleep 30 & pid=$!; kill $pid; wait $pid 2>/dev/null; echo $?
+sleep 30 & pid=$!; env kill $pid; gone $pid; wait $pid 2>/dev/null; echo $?
 EOF
 t "yes head" "repeats" "y y" <<'EOF'
 echo $(yes | head -n 2)
@@ -804,11 +799,14 @@ EOF
 t "blkid dd mkswap" "labels and UUIDs" 'LABEL="musl"' <<'EOF'
 dd if=/dev/zero of=s.img bs=1k count=1024 2>/dev/null; mkswap -L musl s.img >/dev/null; blkid s.img | grep -o 'LABEL="musl"'
 EOF
-t "mkfs.minix dd" "minix image" "0" <<'EOF'
-dd if=/dev/zero of=m.img bs=1k count=1024 2>/dev/null; mkfs.minix m.img >/dev/null; echo $?
+# The superblock's magic number read back (0x138f: minix v1, 30-character names), and a
+# damaged one found.
+t "mkfs.minix dd od head" "minix image" "352 inodes 1024 blocks 8f 13" <<'EOF'
+dd if=/dev/zero of=m.img bs=1k count=1024 2>/dev/null; echo $(mkfs.minix m.img | head -n 2) $(od -An -tx1 -j 1040 -N 2 m.img)
 EOF
-t "fsck.minix dd mkfs.minix" "checks a clean image" "0" <<'EOF'
-dd if=/dev/zero of=m.img bs=1k count=1024 2>/dev/null; mkfs.minix m.img >/dev/null; fsck.minix m.img >/dev/null; echo $?
+t "fsck.minix dd mkfs.minix printf" "passes a clean image, fails a damaged one" "0 8" <<'EOF'
+dd if=/dev/zero of=m.img bs=1k count=1024 2>/dev/null; mkfs.minix m.img >/dev/null; fsck.minix m.img >/dev/null; a=$?
+printf '\000' | dd of=m.img bs=1 seek=1040 conv=notrunc 2>/dev/null; fsck.minix m.img >/dev/null 2>&1; echo "$a $?"
 EOF
 tbg "fdisk dd printf grep" "partitions an image file" "img1" <<'EOF'
 dd if=/dev/zero of=disk.img bs=1k count=4096 2>/dev/null; printf 'n\np\n1\n\n\nw\n' | fdisk -C 64 -H 4 -S 32 disk.img >/dev/null 2>&1; fdisk -l disk.img | grep -o 'img1'

@@ -96,6 +96,7 @@ def shared(tmp_path_factory, mirror_url) -> SharedBuilds:
 WARM_UP = {
     0: [("busybox", "aarch64", {}), ("busybox", "aarch64", {"config": "minimal"}),
         ("busybox", "x86_64", {}), ("busybox", "x86_64", {"config": "minimal"}),
+        ("busybox", "x86_64", {"knock_out": True}),
         ("libarchive", "armv7", {}), ("libarchive", "riscv64", {}),
         ("cxx-demo", "aarch64", {}), ("cxx-demo", "x86_64", {})],
     1: [("busybox", "riscv64", {}), ("busybox", "riscv64", {"config": "minimal"}),

@@ -14,7 +14,13 @@ from musltool.kinds.busybox.applets import (
     symbols_for_applets,
 )
 from musltool.kinds.busybox.config import applicable_fixups
-from musltool.kinds.busybox.suite import ONE_BY_ONE_RUNS, applet_result, list_result, run_one_by_one
+from musltool.kinds.busybox.suite import (
+    ONE_BY_ONE_RUNS,
+    applet_result,
+    applet_results,
+    list_result,
+    run_one_by_one,
+)
 from musltool.report import Evidence, Status
 from musltool.runners import RunResult
 from musltool.suites import SuiteOutcome, SuiteTest, parse_suite
@@ -222,3 +228,69 @@ def test_every_one_by_one_run_fails_when_its_applet_is_a_stand_in(stand_in, alik
         if all(t.passed for t in outcome.tests):
             survivors.add(applet)
     assert survivors == alike
+
+
+KNOCKED_OUT = """\
+PASS|ls mkdir|lists
+KO|ls mkdir|lists|exit0|killed
+KO|ls mkdir|lists|exit1|killed
+KO|ls mkdir|lists|echo|killed
+PASS|test|numbers
+KO|test|numbers|exit0|survived
+KO|test|numbers|exit1|killed
+KO|test|numbers|echo|killed
+PASS|true|exit 0
+KO|true|exit 0|exit0|survived
+KO|true|exit 0|exit1|killed
+KO|true|exit 0|echo|killed
+PASS|sed|one
+KO|sed|one|exit0|killed
+KO|sed|one|exit1|killed
+KO|sed|one|echo|killed
+PASS|sed|two
+KO|sed|two|exit0|killed
+KO|sed|two|exit1|killed
+KO|sed|two|echo|survived
+SUITE-END
+"""
+
+
+def test_a_test_that_passes_with_its_applet_knocked_out_proves_nothing():
+    outcome = parse_suite(KNOCKED_OUT)
+    ls, test, true, sed = (applet_result(a, outcome, {}) for a in ("ls", "test", "true", "sed"))
+    assert (ls.status, ls.evidence) == (Status.PASSED, Evidence.FUNCTIONAL)
+    assert "1 fail with it knocked out" in ls.detail
+    # test ran as a shell builtin: the exit0 stand-in passes its check
+    assert (test.status, test.evidence) == (Status.PRESENT, Evidence.NONE)
+    assert "pass with a stand-in too (exit0): not proven" in test.detail
+    # true is what the exit0 stand-in does: surviving that one is no fault of the check
+    assert (true.status, true.evidence) == (Status.PASSED, Evidence.FUNCTIONAL)
+    # one good test proves sed; the one echo passes too does not count
+    assert sed.status is Status.PASSED and "1 more pass with a stand-in too" in sed.detail
+    results = {r.name: r for r in applet_results(outcome, ["ls", "test", "true", "sed"], {})}
+    assert results["suite: test: numbers"].evidence is Evidence.NONE
+    assert "proves nothing about it" in results["suite: test: numbers"].detail
+    assert results["suite: ls: lists"].detail == "fails with ls knocked out (exit0, exit1, echo)"
+
+
+class ProgramSession(ScriptedSession):
+    """Answers by program: the applet under test and the stand-ins (true, false, echo)."""
+
+    def run(self, program, args, stdin=None, timeout=0, env=None, output=None):
+        name = program.removeprefix("bin/")
+        if name == "true":
+            return RunResult(0, "", "")
+        if name == "false":
+            return RunResult(1, "", "")
+        if name == "echo":
+            return RunResult(0, " ".join(args) + "\n", "")
+        return super().run(program, args, stdin, timeout, env, output)
+
+
+def test_one_by_one_runs_are_knocked_out_with_the_builds_own_true_false_and_echo():
+    session = ProgramSession({"basename": (0, "b\n")})
+    outcome = run_one_by_one(session, ["basename", "true", "false", "echo"], session.isa, knock_out=True)
+    basename = applet_result("basename", outcome, {})
+    assert basename.status is Status.PASSED and "fail with it knocked out" in basename.detail
+    assert [(s, k) for t in outcome.tests if t.applet == "basename" for s, k in t.knockouts] == [
+        ("exit0", True), ("exit1", True), ("echo", True)]

@@ -51,7 +51,7 @@ from musltool.report import BuildReport, Evidence, Status, TestResult
 from musltool.runners import Session
 from musltool.schema import Key
 from musltool.sources import PATCH, Patch, missing_patch_files, patches_for, prepared_source
-from musltool.suites import SUITE_END, SuiteOutcome, SuiteTest, parse_suite
+from musltool.suites import STANDINS, SUITE_END, SuiteOutcome, SuiteTest, parse_suite
 
 SUITE_FILE = "suite.sh"
 SUITE_DATA = "suite-data"  # small archives the suite unpacks
@@ -145,6 +145,7 @@ class BusyboxBuilder(Builder):
             "base": self.base.as_input(),
             "fragment": self.fragment,
             "upstream_tests": self.kind_options.upstream_tests,
+            "knock_out": self.kind_options.knock_out,
         }
 
     def work_key(self) -> dict[str, Any]:
@@ -321,9 +322,10 @@ class BusyboxBuilder(Builder):
                 env["MUSLTOOL_ISOLATED"] = "1"
             if self.isa != host_isa():
                 env["MUSLTOOL_EMULATED"] = "1"
-            suite = session.run(
-                "bin/busybox", ["sh", session.path(SUITE_FILE)], timeout=SUITE_TIMEOUT, env=env
-            )
+            if self.kind_options.knock_out:
+                env["MUSLTOOL_KNOCKOUT"] = "1"
+            timeout = SUITE_TIMEOUT * (len(STANDINS) + 1 if self.kind_options.knock_out else 1)
+            suite = session.run("bin/busybox", ["sh", session.path(SUITE_FILE)], timeout=timeout, env=env)
             outcome = outcome.merge(parse_suite(suite.stdout))
             if suite.timed_out or suite.signal or not outcome.ended:
                 detail = f"{suite.describe()}: {suite.stderr[-300:]}"
@@ -335,7 +337,7 @@ class BusyboxBuilder(Builder):
             results += self._upstream_tests(built, expected, outcome)
         reached = outcome.reached()
         unreached = [a for a in expected if a not in reached]
-        outcome = outcome.merge(run_one_by_one(session, unreached, self.isa))
+        outcome = outcome.merge(run_one_by_one(session, unreached, self.isa, self.kind_options.knock_out))
         return results + applet_results(outcome, expected, self.recipe.data.get("not_testable", {}))
 
     def _upstream_tests(self, built: Built, applets: list[str], outcome: SuiteOutcome) -> list[TestResult]:
@@ -351,7 +353,7 @@ class BusyboxBuilder(Builder):
         return results
 
     def headline(self, results: list[TestResult], built: Built) -> str:
-        return applets_headline(results, built.details["applets"])
+        return applets_headline(results, built.details["applets"], self.kind_options.knock_out)
 
     # -- the system BusyBox makes
 
