@@ -626,7 +626,7 @@ t "hostname cat" "the kernel's host name" "same" <<'EOF'
 h=$(hostname); [ -n "$h" ] && [ "$h" = "$(cat /proc/sys/kernel/hostname)" ] && echo same
 EOF
 t "free awk" "total memory, as the kernel says" "same" <<'EOF'
-a=$(free -k | awk '/^Mem/ {print $2}'); b=$(awk '/^MemTotal/ {print $2}' /proc/meminfo); [ -n "$a" ] && [ "$a" = "$b" ] && echo same
+a=$(free | awk '/^Mem/ {print $2}'); b=$(awk '/^MemTotal/ {print $2}' /proc/meminfo); [ -n "$a" ] && [ "$a" = "$b" ] && echo same
 EOF
 t "uptime grep" "load averages" "yes" <<'EOF'
 uptime | grep -q load && echo yes
