@@ -72,8 +72,18 @@ class SharedBuilds:
             kind_options=kind,
         )
         dist.parent.mkdir(parents=True, exist_ok=True)
-        with FileLock(str(dist) + ".lock"):
-            build(load_recipe(recipe), get_isa(isa), options)
+        # One lock per ISA (builds of other ISAs go on beside it: the output folder takes
+        # their files one transaction at a time); a failed build is failed once, not again
+        # for every test that needs it.
+        failed = Path(f"{dist}.{isa}.failed")
+        with FileLock(f"{dist}.{isa}.lock"):
+            if failed.is_file():
+                pytest.fail(f"shared build failed earlier in this run: {failed.read_text()}")
+            try:
+                build(load_recipe(recipe), get_isa(isa), options)
+            except Exception as exc:
+                failed.write_text(f"{recipe} for {isa}: {type(exc).__name__}: {exc}")
+                raise
         return dist
 
     def report(self, recipe: str, isa: str, **options) -> dict:
