@@ -518,6 +518,9 @@ EOF
 t "du mkdir dd" "disk usage of a written file" "64 du1/f" <<'EOF'
 mkdir du1; dd if=/dev/zero of=du1/f bs=1024 count=64 2>/dev/null; echo $(du -k du1/f)
 EOF
+t "du mkdir" "one block for a small file" "4 du1/f" <<'EOF'
+mkdir du1; echo x > du1/f; echo $(du -k du1/f)
+EOF
 t "dd printf cat" "copies bytes" "abc" <<'EOF'
 printf abcdef > dd1; dd if=dd1 of=dd2 bs=1 count=3 2>/dev/null; cat dd2; echo
 EOF
