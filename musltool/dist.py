@@ -277,20 +277,25 @@ class Dist:
         os.rename(name, RECORD, src_dir_fd=root, dst_dir_fd=root)
 
     def _folders(self, root: int, parts: list[str], record: Record) -> None:
-        """Each folder on the way exists (made and recorded if missing) and is a real folder."""
+        """Each folder on the way exists (made and recorded if missing) and is a real folder.
+        The record is rewritten only when a folder was made (a full disk fails later, when
+        the files are staged, with the previous build whole)."""
+        made = False
         for depth in range(1, len(parts) + 1):
             *above, name = parts[:depth]
             with walk_to(root, above) as parent:
                 try:
                     os.mkdir(name, 0o755, dir_fd=parent)
                     record.entries["/".join(parts[:depth])] = "dir"
+                    made = True
                 except FileExistsError:
                     try:
                         os.close(open_folder(parent, name))
                     except OSError as exc:
                         raise UsageError(f"{self.root / '/'.join(parts[:depth])} is not a folder musltool can "
                                          f"write into (a symlink or a file): {exc.strerror}") from exc  # fmt: skip
-        self._save(root, record)
+        if made:
+            self._save(root, record)
 
     @contextlib.contextmanager
     def _staging(self, root: int) -> Iterator[int]:

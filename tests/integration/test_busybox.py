@@ -150,7 +150,7 @@ def test_older_version_builds_too(shared):
     report = verified_busybox(dist, "aarch64")
     assert report["version"] == "1.35.0"
     results = statuses(report)
-    assert all(results[f"applet {a}"] in ("passed", "not-testable") for a in applets)
+    assert all(results[f"applet {a}"] in ("passed", "present", "not-testable") for a in applets)
     assert all(
         results[f"applet {a}"] == "passed" for a in ("sh", "ls", "cat", "sed", "grep", "sort")
     )
@@ -177,7 +177,7 @@ def test_fragment_is_merged_over_the_base(tmp_path, with_mirror):
     build(load_recipe("busybox"), get_isa("x86_64"), options)
     report = verified_busybox(tmp_path / "d", "x86_64")
     assert {"true", "echo"} <= set(report["details"]["applets"])
-    assert statuses(report)["suite: echo: prints arguments"] == "passed"
+    assert statuses(report)["applet echo"] == "passed"  # run on its own: this build has no env
     assert (
         "# CONFIG_FEATURE_FANCY_ECHO is not set"
         in (tmp_path / "d" / "x86_64" / "busybox.config").read_text()
