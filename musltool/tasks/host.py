@@ -105,7 +105,7 @@ def test(c, unit=False, k="", verbose=False, jobs=2):
     else:
         parallel = ["-n", str(jobs), "--dist", "loadgroup"] if jobs > 1 else []
         runs = [
-            [*pytest, str(tests), "-m", "not serial", *parallel, *common],
+            [*pytest, str(tests), "-m", "not serial", *parallel, "--durations=25", *common],
             [*pytest, str(tests), "-m", "serial", *common],
         ]
     # The whole suite on several workers: each makes its share of the expensive shared builds
