@@ -1088,7 +1088,7 @@ for try in 1 2 3; do tftp -g -r f -l got 127.0.0.1 2310 2>/dev/null; [ -s got ] 
 EOF
 tbgiso "tftpd udpsvd tftp mkdir" "accepts uploads" "sent by tftp" <<'EOF'
 mkdir root; echo 'sent by tftp' > up; udpsvd -E 127.0.0.1 2311 tftpd -c root 2>/dev/null & p=$!; listening 2311
-for try in 1 2 3; do tftp -p -l up -r up 127.0.0.1 2311 2>/dev/null; sleep 1; [ -s root/up ] && break; done; kill $p; cat root/up
+for try in 1 2 3 4 5; do tftp -p -l up -r up 127.0.0.1 2311 2>/dev/null; sleep 1; [ -s root/up ] && break; done; kill $p; cat root/up
 EOF
 tbgiso "inetd nc printf" "starts a service per connection" "from inetd" <<'EOF'
 printf '2312 stream tcp nowait root /bin/echo echo from inetd\n' > conf; inetd -f conf & p=$!; listening 2312

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from musltool.kinds.busybox.upstream import applet_of, parse_runtest, upstream_results
+from musltool.kinds.busybox.upstream import (
+    UpstreamTest,
+    applet_of,
+    files_in,
+    parse_runtest,
+    upstream_results,
+)
 from musltool.report import Status
 
 OUTPUT = """\
@@ -51,3 +57,15 @@ def test_applet_of_reads_the_first_word():
     assert applet_of("sed NUL in command", APPLETS) == "sed"
     assert applet_of("tar-handles-empty-include-and-exclude-lists", APPLETS) == "tar"
     assert applet_of("mystery test", APPLETS) is None
+
+
+def test_test_files_left_out_are_named_not_testable_and_only_those_the_source_has(tmp_path):
+    (tmp_path / "testsuite").mkdir()
+    (tmp_path / "testsuite" / "bc.tests").write_text("")
+    left_out = files_in(tmp_path, {"bc.tests": "slow under emulation", "gone.tests": "not in this version"})
+    assert left_out == {"bc.tests": "slow under emulation"}
+    results, _ = upstream_results([UpstreamTest("cat x", "PASS")], {}, ["cat"], "", left_out)
+    named = {r.name: r for r in results}
+    assert named["upstream testsuite"].status is Status.PASSED
+    line = named["upstream: bc.tests (not run under emulation)"]
+    assert (line.status, line.detail) == (Status.NOT_TESTABLE, "slow under emulation")

@@ -44,7 +44,7 @@ from musltool.kinds.busybox.suite import (
     run_one_by_one,
 )
 from musltool.kinds.busybox.upstream import SOURCE as UPSTREAM
-from musltool.kinds.busybox.upstream import run_testsuite, upstream_results
+from musltool.kinds.busybox.upstream import files_in, run_testsuite, upstream_results
 from musltool.process import last_meaningful_line, stream_lines
 from musltool.recipes import Recipe
 from musltool.report import BuildReport, Evidence, Status, TestResult
@@ -99,6 +99,8 @@ class BusyboxBuilder(Builder):
         "not_testable": Key(dict, check=_all_text),
         # version -> {test name = "its cause"}: failures of the upstream testsuite understood
         "upstream_expected_failures": Key(dict, check=_text_tables),
+        # test file = "why": upstream test files run only where the ISA runs natively
+        "upstream_native_only": Key(dict, check=_all_text),
     }
     Options = BusyboxOptions
     actions: ClassVar[dict[str, tuple[str, Callable[..., list[str]]]]] = {
@@ -345,9 +347,10 @@ class BusyboxBuilder(Builder):
         applet join that applet's evidence."""
         src = source_tree(self.recipe, self.version, self.source, self.options.fetch)
         config = built.companions["busybox.config"].read_text()
-        tests, tail = run_testsuite(src, built.binary, config, {})
+        left_out = files_in(src, self.recipe.data.get("upstream_native_only", {})) if self.isa != host_isa() else {}
+        tests, tail = run_testsuite(src, built.binary, config, {}, left_out=tuple(left_out))
         expected = self.recipe.data.get("upstream_expected_failures", {}).get(self.version, {})
-        results, evidence = upstream_results(tests, expected, applets, tail)
+        results, evidence = upstream_results(tests, expected, applets, tail, left_out)
         for applet, name, passed in evidence:
             outcome.tests.append(SuiteTest(applet, name, passed, source=UPSTREAM))
         return results

@@ -65,15 +65,25 @@ def require_sandbox() -> str:
     return require_program("bwrap")
 
 
-def run_testsuite(src: Path, binary: Path, config: str, env: Mapping[str, str]) -> tuple[list[UpstreamTest], str]:
+def files_in(src: Path, test_files: Mapping[str, str]) -> dict[str, str]:
+    """Those of `test_files` (file -> why) this source's testsuite has."""
+    return {name: why for name, why in test_files.items() if (src / "testsuite" / name).is_file()}
+
+
+def run_testsuite(
+    src: Path, binary: Path, config: str, env: Mapping[str, str], left_out: tuple[str, ...] = ()
+) -> tuple[list[UpstreamTest], str]:
     """Run `runtest` of the source's testsuite against `binary` in a sandbox; the results and
-    the output's tail (for a run that ended early)."""
+    the output's tail (for a run that ended early). Test files named in `left_out` ('bc.tests')
+    are not run."""
     bwrap = require_sandbox()
     with tempfile.TemporaryDirectory(prefix=temp_prefix("upstream")) as tmp:
         work = Path(tmp)
         hosts = work / "hosts"
         hosts.write_text(SANDBOX_HOSTS)
         shutil.copytree(src / "testsuite", work / "testsuite", symlinks=True)
+        for test_file in left_out:
+            (work / "testsuite" / test_file).unlink()
         (work / "scripts").mkdir()
         shutil.copyfile(src / "scripts" / "echo.c", work / "scripts" / "echo.c")
         shutil.copyfile(binary, work / "busybox")
@@ -93,10 +103,12 @@ def run_testsuite(src: Path, binary: Path, config: str, env: Mapping[str, str]) 
 
 
 def upstream_results(
-    tests: list[UpstreamTest], expected: Mapping[str, str], applets: list[str], tail: str
+    tests: list[UpstreamTest], expected: Mapping[str, str], applets: list[str], tail: str,
+    left_out: Mapping[str, str] | None = None,
 ) -> tuple[list[TestResult], list[tuple[str, str, bool]]]:
     """One result per test and a summary, plus (applet, test, passed) records that count as
-    evidence for the applet (expected failures are not counted either way)."""
+    evidence for the applet (expected failures are not counted either way); a not-testable
+    line per test file left out (file -> why)."""
     results: list[TestResult] = []
     evidence: list[tuple[str, str, bool]] = []
     counts = {"passed": 0, "failed": 0, "expected failures": 0, "skipped": 0}
@@ -128,4 +140,6 @@ def upstream_results(
     else:
         status = Status.FAILED if counts["failed"] else Status.PASSED
     results.insert(0, TestResult("upstream testsuite", status, summary, Evidence.FUNCTIONAL if status is Status.PASSED else Evidence.NONE, SOURCE))
+    for test_file, why in (left_out or {}).items():
+        results.append(TestResult(f"upstream: {test_file} (not run under emulation)", Status.NOT_TESTABLE, why, Evidence.NONE, SOURCE))
     return results, evidence
