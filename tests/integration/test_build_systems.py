@@ -106,7 +106,12 @@ def project(tmp_path: Path, isa_name: str, form: str, files: dict[str, str]) -> 
     return source, out
 
 
-@pytest.mark.parametrize("isa_name", ISA_NAMES)
+# Each ISA builds one of the two projects (every ISA built both cost CI 5 minutes, zig's libc and
+# libc++ compiled again per build type and ISA); the toolchain files come from one table.
+CMAKE_ISAS, MESON_ISAS = ["x86_64", "armv7"], ["aarch64", "riscv64"]
+
+
+@pytest.mark.parametrize("isa_name", CMAKE_ISAS)
 def test_cmake_cpp_project_and_its_ctest_under_emulation(tmp_path, isa_name):
     source, chain = project(
         tmp_path, isa_name, "cmake", {"demo.cpp": DEMO_CPP, "CMakeLists.txt": CMAKE_LISTS}
@@ -136,7 +141,7 @@ def test_cmake_cpp_project_and_its_ctest_under_emulation(tmp_path, isa_name):
     require_static_binary(build / "demo", get_isa(isa_name))
 
 
-@pytest.mark.parametrize("isa_name", ISA_NAMES)
+@pytest.mark.parametrize("isa_name", MESON_ISAS)
 def test_meson_project_and_its_tests_under_emulation(tmp_path, isa_name):
     source, cross = project(
         tmp_path, isa_name, "meson", {"demo.c": DEMO_C, "meson.build": MESON_BUILD}
