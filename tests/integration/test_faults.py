@@ -43,6 +43,12 @@ LOOP = "int main(void) { for (;;) ; }\n"
 BIG = "static volatile char blob[48 << 20] = {1};\nint main(void) { return blob[0] - 1; }\n"
 
 
+def default_interrupt() -> None:
+    """A terminal's job gets Ctrl-C's default action; a test run started in the background
+    (`cmd &` ignores SIGINT for its children) must not pass that on to the build."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def interrupt_when(args: list[str], ready: Callable[[], bool], sig: int, env: dict[str, str] | None = None,
                    limit: float = 300) -> subprocess.CompletedProcess[str]:  # fmt: skip
     """Start `invoke ARGS`, wait until `ready()` says the phase is running, then send `sig`:
@@ -51,7 +57,7 @@ def interrupt_when(args: list[str], ready: Callable[[], bool], sig: int, env: di
     proc = subprocess.Popen(
         [sys.executable, "-m", "invoke", "-r", str(ROOT), *args],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-        env={**os.environ, **(env or {})},
+        env={**os.environ, **(env or {})}, preexec_fn=default_interrupt,
     )  # fmt: skip
     deadline = time.monotonic() + limit
     while not ready():
