@@ -191,11 +191,12 @@ def test_3_a_failed_rebuild_keeps_the_previous_good_build_and_every_other(tmp_pa
 def test_4_clean_and_doctor_beside_two_running_builds_break_neither(tmp_path):
     """Two builds in two checkouts verify in docker; meanwhile a third checkout runs clean and
     doctor. Neither build is touched: both finish verified."""
-    slow = source(tmp_path, "slow", SLEEPS)
     builds = []
     for name in ("a", "b"):
         checkout = tmp_path / f"checkout-{name}"
         checkout.mkdir()
+        # each its own program: one program's builds take turns on its work folder
+        slow = source(checkout, f"slow-{name}", SLEEPS.replace("main(void)", f"main(void) /* {name} */"))
         builds.append(subprocess.Popen(
             [sys.executable, "-m", "invoke", "-r", str(ROOT), "build", "--src", str(slow), "--arch", "aarch64",
              "--runner", "docker", "--dist", str(checkout / "dist")],
