@@ -67,5 +67,6 @@ def test_test_files_left_out_are_named_not_testable_and_only_those_the_source_ha
     results, _ = upstream_results([UpstreamTest("cat x", "PASS")], {}, ["cat"], "", left_out)
     named = {r.name: r for r in results}
     assert named["upstream testsuite"].status is Status.PASSED
+    assert named["upstream testsuite"].detail.endswith(", 1 test files not run under emulation (bc.tests)")
     line = named["upstream: bc.tests (not run under emulation)"]
     assert (line.status, line.detail) == (Status.NOT_TESTABLE, "slow under emulation")

@@ -135,6 +135,8 @@ def upstream_results(
             why = "skipped by the testsuite: it needs an option this configuration does not have"
             results.append(TestResult(name, Status.NOT_TESTABLE, why, Evidence.NONE, SOURCE))
     summary = ", ".join(f"{n} {what}" for what, n in counts.items())
+    if left_out:
+        summary += f", {len(left_out)} test files not run under emulation ({' '.join(left_out)})"
     if not tests:
         status, summary = Status.FAILED, f"the testsuite reported nothing: {tail.strip()[-300:]}"
     else:
