@@ -47,6 +47,7 @@ def qemu_command(isa: Isa, kernel: Path, initramfs: Path, disk: Path) -> list[st
     append = f"console={isa.console} panic=-1 quiet"
     return [
         isa.qemu_system, "-M", isa.boot_machine, "-cpu", isa.boot_cpu,
+        "-accel", f"tcg,thread={isa.boot_tcg_thread}",
         "-m", str(MEMORY_MB), "-smp", "2", *isa.boot_firmware,
         "-kernel", str(kernel), "-initrd", str(initramfs), "-append", append,
         "-drive", f"file={disk},format=raw,if=none,id=disk,readonly=on",

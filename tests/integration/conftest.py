@@ -60,17 +60,8 @@ class SharedBuilds:
             # The default BusyBox build (defconfig) is made once per ISA with BusyBox's own
             # testsuite: the test of that mode and every test needing defconfig read it.
             kind = {"upstream_tests": True}
-        parts = [recipe, runner, toolchain, version or "default"]
-        parts += [f"{k}-{','.join(v) if isinstance(v, tuple) else v}" for k, v in sorted(kind.items())]
-        dist = self.root / re.sub(r"[^A-Za-z0-9.,_-]+", "_", "-".join(parts))
-        options = BuildOptions(
-            dist=dist,
-            runner=runner,
-            version=version,
-            toolchain=toolchain,
-            fetch=fetch_options(list(self.mirrors)),
-            kind_options=kind,
-        )
+        options = self.options(recipe, runner, version, toolchain, **kind)
+        dist = options.dist
         dist.parent.mkdir(parents=True, exist_ok=True)
         # One lock per ISA (builds of other ISAs go on beside it: the output folder takes
         # their files one transaction at a time); a failed build is failed once, not again
@@ -85,6 +76,21 @@ class SharedBuilds:
                 failed.write_text(f"{recipe} for {isa}: {type(exc).__name__}: {exc}")
                 raise
         return dist
+
+    def options(self, recipe: str, runner: str = "auto", version: str | None = None,
+                toolchain: str = "zig", **kind) -> BuildOptions:  # fmt: skip
+        """The options of the shared build `dist` makes with these arguments."""
+        parts = [recipe, runner, toolchain, version or "default"]
+        parts += [f"{k}-{','.join(v) if isinstance(v, tuple) else v}" for k, v in sorted(kind.items())]
+        dist = self.root / re.sub(r"[^A-Za-z0-9.,_-]+", "_", "-".join(parts))
+        return BuildOptions(
+            dist=dist,
+            runner=runner,
+            version=version,
+            toolchain=toolchain,
+            fetch=fetch_options(list(self.mirrors)),
+            kind_options=kind,
+        )
 
     def report(self, recipe: str, isa: str, **options) -> dict:
         dist = self.dist(recipe, isa, **options)

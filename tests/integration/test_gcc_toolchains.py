@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import subprocess
 import sys
@@ -49,10 +50,17 @@ RELOCATION_CHECK = (
 )
 
 
-def tool_script(isa, tool: str, check_relocation: bool) -> bytes:
+def tool_script(isa, tool: str, check_relocation: bool, calls: Path | None = None) -> bytes:
+    """A tool of the archive: it runs zig's, after noting its name in `calls` (if given)."""
     body = RELOCATION_CHECK if check_relocation else ""
+    if calls is not None:
+        body += f"echo {tool} >> {calls}\n"
     real = get_toolchain("zig", isa).tool(tool)
     return f'#!/bin/sh\n{body}exec {real} "$@"\n'.encode()
+
+
+def muslcc_calls(folder: Path, isa_name: str) -> Path:
+    return folder / f"muslcc-{isa_name}.calls"
 
 
 def make_archive(path: Path, files: dict[str, tuple[bytes, int]], mode: str) -> bytes:
@@ -84,7 +92,8 @@ def bootlin_archive(isa, folder: Path, version: str) -> tuple[str, bytes, dict]:
 def muslcc_archive(isa, folder: Path) -> tuple[str, bytes, dict]:
     triple = MUSLCC_TRIPLE[isa.name]
     top = f"{triple}-cross"
-    files = {f"{top}/bin/{triple}-{t}": (tool_script(isa, t, False), 0o755) for t in TOOLS}
+    calls = muslcc_calls(folder, isa.name)
+    files = {f"{top}/bin/{triple}-{t}": (tool_script(isa, t, False, calls), 0o755) for t in TOOLS}
     files[f"{top}/{triple}/lib/libc.a"] = (b"!<arch>\n", 0o644)
     name = f"{top}.tgz"
     data = make_archive(folder / name, files, "w:gz")
@@ -140,6 +149,7 @@ def toolchain_world(tmp_path_factory):
                 "MUSLTOOL_MIRRORS": server.url(),
             },
             "manifests": manifests,
+            "folder": folder,
         }
 
 
@@ -260,6 +270,10 @@ def test_muslcc_builds_busybox_minimal(toolchain_world, tmp_path, mirror_url):
     )
     assert built.returncode == 0, built.stderr
     assert "built and verified" in built.stdout
+    report = json.loads((tmp_path / "dist" / "aarch64" / "busybox.json").read_text())
+    assert report["toolchain"].get("distribution") == "muslcc", report["toolchain"]
+    calls = muslcc_calls(world["folder"], "aarch64").read_text().split()
+    assert calls.count("gcc") >= 50 and "ar" in calls  # BusyBox compiled with musl.cc's tools
 
 
 def test_wrong_pinned_hash_fails_and_leaves_the_cache_clean(toolchain_world, tmp_path):

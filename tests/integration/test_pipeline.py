@@ -6,7 +6,6 @@ import dataclasses
 import json
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
@@ -165,10 +164,27 @@ def test_recipe_folder_given_as_a_path(tmp_path):
 
 
 def test_a_recipe_of_an_older_checkout_is_not_needed(tmp_path):
-    """Building from another folder: recipes come from the package, not the working folder."""
-    proc = invoke("build", "--arch", "riscv64", "--dist", str(tmp_path / "d"), cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr
-    assert Path(tmp_path / "d" / "riscv64" / "hello").is_file()
+    """Building from an older checkout's folder: a built-in recipe comes from the package, and
+    ./recipes only adds the recipes the package lacks."""
+    older = tmp_path / "recipes" / "hello"
+    older.mkdir(parents=True)
+    (older / "hello.c").write_text('#include <stdio.h>\nint main(void){puts("older");return 0;}\n')
+    (older / "recipe.toml").write_text(
+        'name = "hello"\nversion = "0.0.1"\nkind = "c"\n[build]\nsources = ["hello.c"]\n'
+        '[[verify]]\nstdout = "older\\n"\n'
+    )
+    shutil.copytree(older, tmp_path / "recipes" / "mine")
+    (tmp_path / "recipes" / "mine" / "recipe.toml").write_text(
+        (older / "recipe.toml").read_text().replace('"hello"', '"mine"')
+    )
+    dist = tmp_path / "d"
+    for recipe in ("hello", "mine"):
+        proc = invoke("build", "--arch", "riscv64", "--recipe", recipe, "--dist", str(dist), cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+    package_version = load_recipe("hello").version
+    assert package_version != "0.0.1"
+    assert json.loads((dist / "riscv64" / "hello.json").read_text())["version"] == package_version
+    assert json.loads((dist / "riscv64" / "mine.json").read_text())["version"] == "0.0.1"
 
 
 def test_toolchain_env_for_fish_and_json(tmp_path):
