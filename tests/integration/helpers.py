@@ -8,6 +8,22 @@ from pathlib import Path
 
 SESSION_LABEL = "musltool.session"
 
+# The oldest CPU each ISA is verified on, as README promises it, written out here so that a
+# changed row in musltool's ISA table fails the tests instead of being read back by them:
+# qemu-user's binary and -cpu model, and qemu-system's binary, machine and -cpu model.
+OLDEST_USER_CPU = {
+    "x86_64": ("qemu-x86_64-static", "qemu64"),
+    "aarch64": ("qemu-aarch64-static", "cortex-a53"),
+    "armv7": ("qemu-arm-static", "cortex-a9,neon=off"),
+    "riscv64": ("qemu-riscv64-static", "rv64,zba=false,zbb=false,zbc=false,zbs=false"),
+}
+OLDEST_BOOT_CPU = {
+    "x86_64": ("qemu-system-x86_64", "pc", "qemu64"),
+    "aarch64": ("qemu-system-aarch64", "virt", "cortex-a53"),
+    "armv7": ("qemu-system-arm", "virt", "cortex-a7,neon=off"),
+    "riscv64": ("qemu-system-riscv64", "virt", "rv64,zba=false,zbb=false,zbc=false,zbs=false"),
+}
+
 
 def one_line(proc: subprocess.CompletedProcess[str], code: int, words: str) -> None:
     """The run failed with `code` and one error line holding `words` (progress lines may come

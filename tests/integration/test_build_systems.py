@@ -13,6 +13,7 @@ import pytest
 from musltool.elf import require_static_binary
 from musltool.isa import ISAS, get_isa
 from tests.integration.conftest import invoke
+from tests.integration.helpers import OLDEST_USER_CPU
 
 ISA_NAMES = [isa.name for isa in ISAS]
 
@@ -136,8 +137,8 @@ def test_cmake_cpp_project_and_its_ctest_under_emulation(tmp_path, isa_name):
     )
     assert "100% tests passed, 0 tests failed out of 3" in output
     # the tests ran through the file's emulator on the oldest CPU (binfmt alone would run them too)
-    isa = get_isa(isa_name)
-    assert f"{isa.qemu_binary}\" \"-cpu\" \"{isa.qemu_cpu}" in (build / "CTestTestfile.cmake").read_text()
+    qemu, cpu = OLDEST_USER_CPU[isa_name]
+    assert f"{qemu}\" \"-cpu\" \"{cpu}" in (build / "CTestTestfile.cmake").read_text()
     require_static_binary(build / "demo", get_isa(isa_name))
 
 
@@ -158,7 +159,7 @@ def test_meson_project_and_its_tests_under_emulation(tmp_path, isa_name):
     log = (build / "meson-logs" / "testlog.json").read_text().splitlines()
     entries = [json.loads(line) for line in log]
     results = {entry["name"]: entry["result"] for entry in entries}
-    isa = get_isa(isa_name)
-    assert all(entry["command"][:3] == [isa.qemu_binary, "-cpu", isa.qemu_cpu] for entry in entries)
+    qemu, cpu = OLDEST_USER_CPU[isa_name]
+    assert all(entry["command"][:3] == [qemu, "-cpu", cpu] for entry in entries)
     assert results == {"demo:machine": "OK", "demo:wrong machine fails": "EXPECTEDFAIL"}
     require_static_binary(build / "demo", get_isa(isa_name))
