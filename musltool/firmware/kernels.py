@@ -168,19 +168,27 @@ def fetch_kernel(isa: Isa) -> Kernel:
         raise UsageError(f"no kernel is pinned for {isa.name} in musltool/firmware/{MANIFEST}")
     folder = kernel_dir(pin)
     marker = folder / "kernel.json"
-    if not marker.is_file():
+    if not _cached(marker, pin):
         if settings.offline():
             raise DownloadError(f"kernel {pin.package} is not cached and MUSLTOOL_OFFLINE is set")
         if which("apt-get") is None or which("dpkg-deb") is None or not KEYRING.is_file():
             raise MissingToolError("fetching Debian's kernels needs apt-get, dpkg-deb and debian-archive-keyring")
         folder.mkdir(parents=True, exist_ok=True)
         with FileLock(str(folder) + ".lock"):
-            if not marker.is_file():
+            if not _cached(marker, pin):
                 _fetch(pin, folder, marker)
     facts = json.loads(marker.read_text())
     image = folder / facts["image"]
     source = {"package": pin.package, "version": pin.version, "deb_sha256": pin.sha256, "suite": pin.suite}
     return Kernel(image, sha256_file(image), source, folder / "modules", facts["release"], tuple(facts["modules"]))
+
+
+def _cached(marker: Path, pin: KernelPin) -> bool:
+    """Whether the cache holds this pin's kernel with the modules the manifest asks for now
+    (a manifest that names more modules makes the cached kernel stale)."""
+    if not marker.is_file():
+        return False
+    return json.loads(marker.read_text()).get("wanted") == sorted(pin.modules)
 
 
 def _fetch(pin: KernelPin, folder: Path, marker: Path) -> None:
@@ -207,7 +215,8 @@ def _fetch(pin: KernelPin, folder: Path, marker: Path) -> None:
         for path, data in modules.items():
             atomic_write_bytes(folder / "modules" / path, data)
         atomic_write_bytes(folder / Path(pin.image).name, image)
-        facts = {"image": Path(pin.image).name, "release": release, "modules": sorted(modules)}
+        facts = {"image": Path(pin.image).name, "release": release, "modules": sorted(modules),
+                 "wanted": sorted(pin.modules)}
         marker.write_text(json.dumps(facts, indent=2) + "\n")
     finally:
         shutil.rmtree(download, ignore_errors=True)

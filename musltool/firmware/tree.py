@@ -28,7 +28,18 @@ from musltool.report import BuildReport
 
 SYSTEM_RECIPE = "busybox"  # the recipe whose builds are the system firmware boots
 SHARE = "usr/share/musltool"  # where the suites go in the image
-DISK_MB = 16  # the ext4 image holds the same tree
+DISK_MB = 16  # the smallest ext4 image; it holds the same tree, so it grows with it
+MIB = 1024 * 1024
+
+
+def disk_mb(tree: Tree) -> int:
+    """The ext4 image's size for `tree`, from the tree alone (so two builds agree): its data,
+    a 4 KiB block more per entry (partial blocks, inodes, folders), a quarter more, and 8 MiB
+    for the journal and the rest of ext4's own, rounded up to 8 MiB. (riscv64's kernel
+    modules alone take 16 MiB.)"""
+    data = sum(len(e.data) for e in tree.entries if e.kind == "file")
+    need = (data + 4096 * len(tree.entries)) * 5 // 4 + 8 * MIB
+    return max(DISK_MB, -(-need // (8 * MIB)) * 8)
 
 
 @dataclass(frozen=True)
@@ -94,7 +105,7 @@ def build_images(dist_folder: Path, isa: Isa, add: list[str], overlay: Path | No
     """The initramfs and the ext4 image in dist/<isa>/, from the same tree."""
     dist = Dist(dist_folder)
     tree, report = firmware_tree(dist, isa, add, overlay, kernel)
-    ramfs, disk = initramfs(tree), ext4_image(tree.without("dev/console"), DISK_MB)
+    ramfs, disk = initramfs(tree), ext4_image(tree.without("dev/console"), disk_mb(tree))
     ramfs_name, disk_name = image_names(report)
     dist.install({f"{isa.name}/{ramfs_name}": (ramfs, 0o644), f"{isa.name}/{disk_name}": (disk, 0o644)})
     sums = {ramfs_name: sha256_bytes(ramfs), disk_name: sha256_bytes(disk)}

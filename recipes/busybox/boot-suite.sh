@@ -3,9 +3,11 @@
 # modules, loop devices, the real-time clock, namespaces. Same records as suite.sh:
 #   PASS|applets|check        FAIL|applets|check|what it printed     (first applet = evidence)
 #   BOOT-SUITE-END            the suite ran to its end
-# MUSLTOOL_DISK names the block device that holds musltool's ext4 image (read-only).
+# MUSLTOOL_DISK names the block device that holds musltool's ext4 image (read-only),
+# MUSLTOOL_CONSOLE the console's terminal (from the ISA table).
 
 DISK="${MUSLTOOL_DISK:-/dev/vda}"
+CONSOLE="${MUSLTOOL_CONSOLE:-/dev/console}"
 KVER=$(uname -r)
 WORK=/tmp/boot-suite
 mkdir -p "$WORK" && cd "$WORK" || exit 1
@@ -37,6 +39,21 @@ kcheck() {
 	else
 		while IFS= read -r line; do :; done
 	fi
+}
+
+# mcheck "modules" "applets" "name" "expected": a check of what kernel modules give, run when
+# each module loads (musltool's kernels ship them; a kernel of your own may lack one, and then
+# the applets it would prove stay unproven: no record, never a pass).
+mcheck() {
+	modules=$1
+	shift
+	for module in $modules; do
+		if ! modprobe -q "$module" 2>/dev/null; then
+			while IFS= read -r line; do :; done
+			return
+		fi
+	done
+	check "$@"
 }
 
 # ---- the system as init brought it up
@@ -73,8 +90,9 @@ check "hwclock date grep" "writes and reads the real-time clock" "2024" <<'EOF'
 date -s '2024-01-02 03:04:05' >/dev/null; hwclock -w -u; hwclock -r -u | grep -o 2024
 EOF
 # ---- network on loopback
+# (outside 127/8, every address of which loopback answers already)
 check "ifconfig ping grep" "adds an address" "1 packets received" <<'EOF'
-ifconfig lo:1 127.0.0.2 netmask 255.0.0.0 up; ping -c 1 -W 2 127.0.0.2 | grep -o '1 packets received'
+ifconfig lo:1 10.13.0.1 netmask 255.255.255.0 up; ping -c 1 -W 2 10.13.0.1 | grep -o '1 packets received'
 EOF
 check "route grep" "adds a route" "1" <<'EOF'
 route add -net 10.9.0.0 netmask 255.255.0.0 dev lo; route -n | grep -c '^10.9.0.0'
@@ -95,7 +113,7 @@ EOF
 # ---- kernel modules (shipped in the image for the kernel it boots)
 # (this configuration's depmod is the small one: it writes modules.dep.bb, BusyBox's format)
 kcheck "depmod grep" "indexes the modules" "yes" <<'EOF'
-depmod && grep -q 'loop.ko' "/lib/modules/$KVER/modules.dep.bb" && echo yes
+rm -f "/lib/modules/$KVER/modules.dep.bb"; depmod && grep -q 'loop.ko' "/lib/modules/$KVER/modules.dep.bb" && echo yes
 EOF
 # (modinfo reads the full depmod's modules.dep: the list of modules is enough for it here)
 kcheck "modinfo find sed" "reads a module's information" "loop" <<'EOF'
@@ -136,8 +154,10 @@ EOF
 check "fstrim grep" "discards unused blocks" "trimmed" <<'EOF'
 fstrim -v l | grep -o trimmed
 EOF
-check "fsfreeze" "freezes and thaws a file system" "0 0" <<'EOF'
-fsfreeze --freeze l; a=$?; fsfreeze --unfreeze l; echo "$a $?"
+# (a file made while the file system is frozen appears only once it is thawed)
+check "fsfreeze touch ls grep" "freezes and thaws a file system" "0 1" <<'EOF'
+fsfreeze --freeze l; touch l/during & t=$!; sleep 1; a=$(ls l | grep -c during)
+fsfreeze --unfreeze l; wait $t; echo "$a $(ls l | grep -c during)"
 EOF
 check "swapon swapoff dd mkswap grep" "turns swap on and off" "1 0" <<'EOF'
 dd if=/dev/zero of=l/swap bs=1k count=2048 2>/dev/null; chmod 600 l/swap; mkswap l/swap >/dev/null
@@ -151,6 +171,113 @@ umount l; losetup -d /dev/loop0; losetup -a | grep -c loop0
 EOF
 check "mount modprobe cmp" "mounts musltool's ext4 image and finds this BusyBox in it" "same" <<'EOF'
 modprobe -q virtio_blk; modprobe -q ext4; mkdir -p d; mount -o ro -t ext4 "$DISK" d && cmp /bin/busybox d/bin/busybox && echo same; umount d
+EOF
+
+# ---- virtual terminals: the kernel's, with no screen (the console is a serial line)
+check "fgconsole" "prints the active virtual terminal" "1" <<'EOF'
+fgconsole
+EOF
+check "chvt fgconsole" "switches virtual terminals" "2 1" <<'EOF'
+chvt 2; a=$(fgconsole); chvt 1; echo "$a $(fgconsole)"
+EOF
+check "openvt tty cat" "runs a command on another virtual terminal" "/dev/tty3" <<'EOF'
+openvt -c 3 -w -- sh -c 'tty > /tmp/boot-suite/vt'; cat vt
+EOF
+check "kbd_mode" "sets and reads a keyboard mode" "The keyboard is in mediumraw (keycode) mode" <<'EOF'
+kbd_mode -k -C /dev/tty3; kbd_mode -C /dev/tty3; kbd_mode -u -C /dev/tty3
+EOF
+check "conspy echo grep" "dumps a virtual terminal's screen" "1" <<'EOF'
+echo musltool-on-tty4 > /dev/tty4; conspy -nd 4 | grep -c musltool-on-tty4
+EOF
+check "dumpkmap head" "dumps the keymap" "bkeymap" <<'EOF'
+dumpkmap > kmap; head -c 7 kmap
+EOF
+# loadkmap: the dumped keymap with key 30 (A) made a copy of key 48 (B) in map 0 (offsets:
+# 7 bytes of magic, 256 flags, then 128 two-byte entries per map) goes in; a new dump has B's
+# entry at A. (Only that key is compared: the kernel normalises a few other entries it loads.)
+check "loadkmap dumpkmap dd od" "loads a keymap" "loaded" <<'EOF'
+cp kmap kmap2; dd if=kmap of=kmap2 bs=1 skip=359 seek=323 count=2 conv=notrunc 2>/dev/null
+loadkmap < kmap2; dumpkmap > kmap3; loadkmap < kmap; key() { od -An -tx1 -j "$2" -N 2 "$1"; }
+[ "$(key kmap3 323)" = "$(key kmap 359)" ] && [ "$(key kmap3 323)" != "$(key kmap 323)" ] && echo loaded
+EOF
+# (outside any session's terminal, as init's children are; the console is the ISA table's)
+check "cttyhack setsid" "finds the console's terminal" "$CONSOLE" <<'EOF'
+setsid cttyhack
+EOF
+# ---- kernel events, timers, the watchdog
+check "uevent sh head" "runs a helper for each kernel event" "add mem" <<'EOF'
+uevent sh -c 'echo "$ACTION $SUBSYSTEM" >> /tmp/boot-suite/events' & u=$!; sleep 1
+echo add > /sys/class/mem/null/uevent; sleep 1; kill $u; head -n 1 events
+EOF
+check "crond date mkdir cat" "runs a job at a minute boundary" "ran" <<'EOF'
+mkdir -p crontabs; echo '* * * * * echo ran > /tmp/boot-suite/cron.out' > crontabs/root
+date -s '2024-01-02 03:04:58' >/dev/null; crond -f -c "$PWD/crontabs" & c=$!; sleep 5; kill $c; cat cron.out
+EOF
+mcheck "softdog" "watchdog sh grep" "holds /dev/watchdog open" "busy" <<'EOF'
+rmmod softdog; modprobe softdog soft_noboot=1; watchdog -F -T 60 -t 1 /dev/watchdog & w=$!; sleep 1
+(exec 3>/dev/watchdog) 2>&1 | grep -o busy; kill $w
+EOF
+# ---- new roots: each in a chroot into a tmpfs of its own, in a mount namespace (and a PID
+# namespace, where process 1 is asked for) of its own, so nothing outside that tmpfs is touched.
+# newroot.sh, sourced with R set: /tmp/boot-suite/$R becomes a tmpfs holding this BusyBox and
+# an /init file (and switch_root, run-init, pivot_root as PATH has them), with another tmpfs at
+# new/ holding BusyBox and an init that says where it is.
+cat > newroot.sh <<'EOF'
+R=/tmp/boot-suite/$R
+mkdir -p "$R" && mount -t tmpfs none "$R" && cd "$R" && mkdir bin new && cp /bin/busybox bin/ &&
+ln -s busybox bin/sh && echo old > init && mount -t tmpfs none new && mkdir new/bin &&
+for a in switch_root run-init pivot_root; do
+	# the applet as PATH has it: a symlink to this BusyBox, or a stand-in put first on PATH
+	p=$(command -v "$a"); case "$p" in /tmp/*) cp "$p" "bin/$a" ;; *) ln -s busybox "bin/$a" ;; esac
+done &&
+cp /bin/busybox new/bin/ && ln -s busybox new/bin/sh && echo new > new/root-name &&
+printf '#!/bin/sh\necho "init $$ in $(/bin/busybox cat /root-name)"\n' > new/init && chmod 755 new/init
+EOF
+check "switch_root unshare chroot" "frees the old root and starts the new init" "init 1 in new" <<'EOF'
+unshare -m -p -f sh -c 'R=sr; . /tmp/boot-suite/newroot.sh && exec chroot . switch_root /new /init'
+EOF
+check "run-init unshare chroot" "frees the old root and starts the new init" "init 1 in new" <<'EOF'
+unshare -m -p -f sh -c 'R=ri; . /tmp/boot-suite/newroot.sh && exec chroot . run-init /new /init'
+EOF
+check "pivot_root unshare chroot" "makes a new root and keeps the old one under it" "new old" <<'EOF'
+unshare -m sh -c 'R=pr; . /tmp/boot-suite/newroot.sh && mkdir new/old && exec chroot . /bin/busybox sh -c "pivot_root /new /new/old && echo \$(/bin/busybox cat /root-name /old/init)"'
+EOF
+# ---- network devices that kernel modules make (dummy interfaces, bridges, VLANs, tunnels)
+mcheck "dummy bridge" "brctl ip ls" "makes a bridge and adds a port" "dummy0" <<'EOF'
+[ -e /sys/class/net/dummy0 ] || ip link add dummy0 type dummy; brctl addbr br9; brctl addif br9 dummy0; ls /sys/class/net/br9/brif
+EOF
+mcheck "dummy 8021q" "vconfig ls" "makes a VLAN interface" "dummy0.5" <<'EOF'
+vconfig add dummy0 5 >/dev/null; ls /sys/class/net | grep -x dummy0.5
+EOF
+mcheck "tun" "tunctl" "makes a TAP device" "tap" <<'EOF'
+tunctl -t tap9 >/dev/null; [ -e /sys/class/net/tap9/tun_flags ] && echo tap
+EOF
+mcheck "dummy" "nameif ip cat" "renames an interface by its MAC address" "mtren0" <<'EOF'
+[ -e /sys/class/net/dummy1 ] || ip link add dummy1 type dummy; nameif mtren0 "$(cat /sys/class/net/dummy1/address)"; ls /sys/class/net | grep -x mtren0
+EOF
+mcheck "dummy bonding" "ifenslave ip cat" "bonds an interface" "dummy2" <<'EOF'
+echo +bond9 > /sys/class/net/bonding_masters; ip link add dummy2 type dummy; ip link set bond9 up
+ifenslave bond9 dummy2 >/dev/null 2>&1; cat /sys/class/net/bond9/bonding/slaves
+EOF
+mcheck "ipip" "iptunnel" "makes an IP-in-IP tunnel" "tunnel" <<'EOF'
+iptunnel add mtun9 mode ipip remote 10.12.0.2 local 10.12.0.1; [ -e /sys/class/net/mtun9 ] && echo tunnel
+EOF
+mcheck "dummy bridge" "arp ip awk" "adds an ARP entry" "02:00:00:00:00:02" <<'EOF'
+ip addr add 10.11.0.1/24 dev br9; ip link set dummy0 up; ip link set br9 up; arp -i br9 -s 10.11.0.2 02:00:00:00:00:02
+awk '$1 == "10.11.0.2" { print $4 }' /proc/net/arp
+EOF
+mcheck "dummy bridge" "ipneigh arp grep" "shows the neighbour table" "1" <<'EOF'
+arp -i br9 -s 10.11.0.3 02:00:00:00:00:03; ipneigh show dev br9 | grep -c 02:00:00:00:00:03
+EOF
+# ---- block devices: discard on a loop device over a tmpfs file
+check "blkdiscard tr dd losetup wc" "discards a block device's blocks" "65536 0" <<'EOF'
+mkdir -p t; mount -t tmpfs none t; tr '\0' x < /dev/zero | dd of=t/img bs=1k count=64 2>/dev/null
+losetup /dev/loop1 "$PWD/t/img"; a=$(tr -d '\0' < /dev/loop1 | wc -c); blkdiscard /dev/loop1
+echo "$a $(tr -d '\0' < /dev/loop1 | wc -c)"; losetup -d /dev/loop1; umount t
+EOF
+# (nologin pauses 5 seconds by design after its refusal)
+check "nologin" "refuses a login" "This account is not available, exit 1" <<'EOF'
+out=$(nologin); echo "$out, exit $?"
 EOF
 
 echo BOOT-SUITE-END

@@ -382,7 +382,7 @@ class BusyboxBuilder(Builder):
     def boot_suites(cls, share: str, isa: Isa) -> list[SuiteRun]:
         applet_suite = (f"mkdir -p /tmp/suite && MUSLTOOL_ISOLATED=1 MUSLTOOL_SUITE_DATA=/{share}/{SUITE_DATA} "
                         f"MUSLTOOL_MACHINE={isa.uname_machine} TMPDIR=/tmp/suite sh /{share}/{SUITE_FILE} 2>/dev/null")  # fmt: skip
-        return [SuiteRun("boot suite", "boot", f"MUSLTOOL_DISK=/dev/vda sh /{share}/{BOOT_SUITE_FILE}", BOOT_SUITE_END),
+        return [SuiteRun("boot suite", "boot", f"MUSLTOOL_DISK=/dev/vda MUSLTOOL_CONSOLE=/dev/{isa.console} sh /{share}/{BOOT_SUITE_FILE}", BOOT_SUITE_END),
                 SuiteRun("applet suite", "boot (applet suite)", applet_suite, SUITE_END)]  # fmt: skip
 
     @classmethod
