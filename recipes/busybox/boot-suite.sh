@@ -219,14 +219,14 @@ rmmod softdog; modprobe softdog soft_noboot=1; watchdog -F -T 60 -t 1 /dev/watch
 EOF
 # ---- new roots: each in a chroot into a tmpfs of its own, in a mount namespace (and a PID
 # namespace, where process 1 is asked for) of its own, so nothing outside that tmpfs is touched.
-# newroot.sh, sourced with R set: /tmp/boot-suite/$R becomes a tmpfs holding this BusyBox and
-# an /init file (and switch_root, run-init, pivot_root as PATH has them), with another tmpfs at
-# new/ holding BusyBox and an init that says where it is.
+# newroot.sh, sourced with R set: /tmp/boot-suite/$R becomes a tmpfs holding this BusyBox, an
+# /init file, and switch_root, run-init, pivot_root, linuxrc as PATH has them; in it, another
+# tmpfs at new/ holding BusyBox and an init that says where it is.
 cat > newroot.sh <<'EOF'
 R=/tmp/boot-suite/$R
 mkdir -p "$R" && mount -t tmpfs none "$R" && cd "$R" && mkdir bin new && cp /bin/busybox bin/ &&
 ln -s busybox bin/sh && echo old > init && mount -t tmpfs none new && mkdir new/bin &&
-for a in switch_root run-init pivot_root; do
+for a in switch_root run-init pivot_root linuxrc; do
 	# the applet as PATH has it: a symlink to this BusyBox, or a stand-in put first on PATH
 	p=$(command -v "$a"); case "$p" in /tmp/*) cp "$p" "bin/$a" ;; *) ln -s busybox "bin/$a" ;; esac
 done &&
@@ -238,6 +238,13 @@ unshare -m -p -f sh -c 'R=sr; . /tmp/boot-suite/newroot.sh && exec chroot . swit
 EOF
 check "run-init unshare chroot" "frees the old root and starts the new init" "init 1 in new" <<'EOF'
 unshare -m -p -f sh -c 'R=ri; . /tmp/boot-suite/newroot.sh && exec chroot . run-init /new /init'
+EOF
+# linuxrc is init under another name: as process 1 of a PID namespace, in a chroot, it runs
+# that root's inittab (a sysinit line that writes through a bind mount, then poweroff, which
+# ends the namespace)
+check "linuxrc unshare chroot mount cat" "runs an inittab as process 1" "sysinit ran" <<'EOF'
+mkdir -p li-out; (unshare -m -p -f sh -c 'R=li; . /tmp/boot-suite/newroot.sh && mkdir etc out && mount --bind /tmp/boot-suite/li-out out &&
+printf "::sysinit:/bin/sh -c \"echo sysinit ran > /out/ran\"\n::once:/bin/busybox poweroff -f\n" > etc/inittab && exec chroot . linuxrc'; echo) >/dev/null 2>&1; cat li-out/ran
 EOF
 check "pivot_root unshare chroot" "makes a new root and keeps the old one under it" "new old" <<'EOF'
 unshare -m sh -c 'R=pr; . /tmp/boot-suite/newroot.sh && mkdir new/old && exec chroot . /bin/busybox sh -c "pivot_root /new /new/old && echo \$(/bin/busybox cat /root-name /old/init)"'
@@ -278,6 +285,85 @@ EOF
 # (nologin pauses 5 seconds by design after its refusal)
 check "nologin" "refuses a login" "This account is not available, exit 1" <<'EOF'
 out=$(nologin); echo "$out, exit $?"
+EOF
+
+# ---- a virtual Ethernet pair (v0 and its peer, renamed v1): DHCP, ARP and link-local
+# addresses between two real interfaces
+mcheck "veth" "ip" "makes a virtual Ethernet pair" "v0 v1" <<'EOF'
+ip link add v0 type veth && ip link set "$(ls /sys/class/net | grep '^veth' | head -n 1)" name v1
+ip addr add 10.14.0.1/24 dev v0; ip link set v0 up; ip link set v1 up; echo $(ls /sys/class/net | grep -x -E 'v0|v1')
+EOF
+cat > dhcp.conf <<'EOF'
+start 10.14.0.100
+end 10.14.0.110
+interface v0
+lease_file /tmp/boot-suite/leases
+EOF
+# the scripts udhcpc, zcip and ifplugd run: each records its event and address (or state)
+printf '#!/bin/sh\necho "$1 ${ip:-$2}" >> "/tmp/boot-suite/$(basename "$0").out"\n' > record.sh
+ln -sf record.sh udhcpc.sh; ln -sf record.sh zcip.sh; ln -sf record.sh ifplugd.sh; chmod 755 record.sh
+# (udhcpd serves on v0; udhcpc asks on v1: the lease is the pool's first address)
+mcheck "veth" "udhcpd udhcpc grep" "serves an address" "bound 10.14.0.100" <<'EOF'
+rm -f udhcpc.sh.out; udhcpd -f dhcp.conf >/dev/null 2>&1 & d=$!; sleep 1
+udhcpc -i v1 -f -n -q -t 5 -T 2 -s /tmp/boot-suite/udhcpc.sh >/dev/null 2>&1; kill $d; wait $d; grep bound udhcpc.sh.out
+EOF
+mcheck "veth" "udhcpc udhcpd grep" "gets an address" "bound 10.14.0.100" <<'EOF'
+rm -f udhcpc.sh.out; udhcpd -f dhcp.conf >/dev/null 2>&1 & d=$!; sleep 1
+udhcpc -i v1 -f -n -q -t 5 -T 2 -s /tmp/boot-suite/udhcpc.sh >/dev/null 2>&1; kill $d; wait $d; grep bound udhcpc.sh.out
+EOF
+# (udhcpd wrote its leases when it stopped)
+mcheck "veth" "dumpleases grep" "lists the leases udhcpd granted" "1" <<'EOF'
+dumpleases -f /tmp/boot-suite/leases | grep -c '10\.14\.0\.100'
+EOF
+mcheck "veth" "arping ip grep" "gets an answer to an ARP request" "Received 1 response" <<'EOF'
+# (v1 answers a request from v0's address, which is this host's own: accept_local lets it)
+echo 1 > /proc/sys/net/ipv4/conf/v1/accept_local; ip addr add 10.14.0.2/24 dev v1; arping -c 1 -w 3 -I v0 10.14.0.2 | grep -o 'Received 1 response'
+EOF
+# (zcip probes for a link-local address on v1 for a few seconds, then configures it)
+mcheck "veth" "zcip sed" "picks a link-local address" "config 169.254" <<'EOF'
+timeout 30 zcip -f -q v1 /tmp/boot-suite/zcip.sh >/dev/null 2>&1; grep config zcip.sh.out | sed 's/\.[0-9]*\.[0-9]*$//'
+EOF
+mcheck "veth" "ifplugd ip" "runs its script when the link comes up" "v0 up" <<'EOF'
+ip link set v1 down; sleep 1; ifplugd -n -p -q -i v0 -t 1 -u 0 -d 0 -r /tmp/boot-suite/ifplugd.sh >/dev/null 2>&1 & p=$!; sleep 2
+ip link set v1 up; sleep 3; kill $p; cat ifplugd.sh.out
+EOF
+# ---- what process 1 of a PID namespace sees: reboot(2) there ends that namespace's init with
+# SIGHUP (restart) or SIGINT (halt), which unshare passes on (exit 129, 130); killall5 there
+# signals only the namespace's processes (a /proc of its own)
+check "reboot unshare" "reboots (a PID namespace)" "129" <<'EOF'
+(unshare -p -f sh -c 'reboot -f; sleep 3; exit 7'; echo $?) 2>/dev/null
+EOF
+check "halt unshare" "halts (a PID namespace)" "130" <<'EOF'
+(unshare -p -f sh -c 'halt -f; sleep 3; exit 7'; echo $?) 2>/dev/null
+EOF
+check "killall5 unshare setsid ps grep" "signals every process outside its session" "1 0" <<'EOF'
+unshare -m -p -f --mount-proc sh -c '[ "$(ps -o pid | wc -l)" -lt 6 ] || exit 1; setsid sleep 100 & sleep 1
+a=$(ps -o comm | grep -c sleep); killall5 -9; sleep 1; echo "$a $(ps -o comm | grep -c sleep)"'
+EOF
+# ---- more of the kernel's devices
+# (setconsole sends what is written to /dev/console to a virtual terminal, then back)
+check "setconsole conspy grep" "redirects the console" "1" <<'EOF'
+setconsole /dev/tty5; echo musltool-console > /dev/console; setconsole -r; conspy -nd 5 | grep -c musltool-console
+EOF
+# (deallocvt frees a virtual terminal: its screen, /dev/vcs6, can no longer be read)
+check "deallocvt openvt head" "frees a virtual terminal" "yes no" <<'EOF'
+openvt -c 6 -w -- true; a=no; head -c 1 /dev/vcs6 >/dev/null 2>&1 && a=yes
+deallocvt 6; b=no; head -c 1 /dev/vcs6 >/dev/null 2>&1 && b=yes; echo "$a $b"
+EOF
+# (-R sets ADDR_NO_RANDOMIZE, 0x40000; the rest of the personality is the ISA's own)
+check "setarch cat" "sets a personality flag" "0 262144" <<'EOF'
+echo "$((0x$(cat /proc/self/personality) & 0x40000)) $((0x$(setarch linux64 -R cat /proc/self/personality) & 0x40000))"
+EOF
+check "hdparm grep" "reads a disk's geometry" "sectors = $(cat "/sys/block/${DISK#/dev/}/size")" <<'EOF'
+hdparm -g "$DISK" | grep -o 'sectors = [0-9]*'
+EOF
+check "rdev mount chroot" "names the block device of /" "$DISK /" <<'EOF'
+mkdir -p r; mount -o ro -t ext4 "$DISK" r && mount --bind /dev r/dev && chroot r rdev; umount r/dev; umount r
+EOF
+# (rtcwake -m on waits for the alarm it set on the real-time clock, 2 seconds on)
+check "rtcwake cat" "waits for a real-time clock alarm" "woke" <<'EOF'
+s=$(cat /sys/class/rtc/rtc0/since_epoch); timeout 10 rtcwake -m on -s 1 >/dev/null; e=$(cat /sys/class/rtc/rtc0/since_epoch)
+[ $((e - s)) -ge 2 ] && echo woke
 EOF
 
 echo BOOT-SUITE-END
