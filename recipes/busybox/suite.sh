@@ -1215,14 +1215,15 @@ lpr -P lp@127.0.0.1:2324 d.txt; sleep 1; kill $p; cat spool/lp/dfA*
 EOF
 # lpq asks an LPD server for a queue (command 4, then the queue's name); this one answers
 # only that question. (A foreground test: the server goes when a knocked-out lpq asks nothing.)
-tiso "lpq nc printf chmod" "asks an LPD server for its queue" "lp is ready and printing" <<'EOF'
+tiso "lpq nc printf chmod timeout" "asks an LPD server for its queue" "lp is ready and printing" <<'EOF'
 printf '#!/bin/sh\nread q\n[ "$q" = "$(printf "\\004lp")" ] && echo "lp is ready and printing"\n' > lpd.sh; chmod +x lpd.sh
-nc -l -p 2350 -e ./lpd.sh & p=$!; listening 2350; lpq -P lp@127.0.0.1:2350; kill $p 2>/dev/null
+nc -l -p 2350 -e ./lpd.sh & p=$!; listening 2350; timeout 10 lpq -P lp@127.0.0.1:2350; kill $p 2>/dev/null
 EOF
-# chat talks to a "modem" on two named pipes: it must send AT and wait for OK
-t "chat mkfifo dd printf cat" "talks to a modem" "AT" <<'EOF'
-mkfifo to from; ( dd bs=1 count=2 2>/dev/null < to > heard; printf 'OK\r\n' ) > from & m=$!
-chat TIMEOUT 5 '' AT OK < from > to && cat heard; kill $m 2>/dev/null
+# chat talks to a "modem" on two named pipes: it must send AT, then wait for the OK that comes
+# a second later (the modem notes that it replied before it does)
+t "chat mkfifo dd printf cat timeout" "talks to a modem" "ATreplied" <<'EOF'
+mkfifo to from; ( dd bs=1 count=2 2>/dev/null < to > heard; sleep 1; echo replied >> heard; printf 'OK\r\n' ) > from & m=$!
+timeout 10 chat TIMEOUT 5 '' AT OK < from > to && cat heard; kill $m 2>/dev/null
 EOF
 # volname reads the 32-byte volume name at offset 32808 (an ISO 9660 image's, padded here
 # with NULs, which it prints as leading spaces)
