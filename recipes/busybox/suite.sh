@@ -1220,9 +1220,10 @@ printf '#!/bin/sh\nread q\n[ "$q" = "$(printf "\\004lp")" ] && echo "lp is ready
 nc -l -p 2350 -e ./lpd.sh & p=$!; listening 2350; timeout 10 lpq -P lp@127.0.0.1:2350; kill $p 2>/dev/null
 EOF
 # chat talks to a "modem" on two named pipes: it must send AT, then wait for the OK that comes
-# a second later (the modem notes that it replied before it does)
+# a second later (the modem notes that it replied before it does; it keeps its end of the
+# pipe open, so that the rest of what chat sends never meets a closed pipe)
 t "chat mkfifo dd printf cat timeout" "talks to a modem" "ATreplied" <<'EOF'
-mkfifo to from; ( dd bs=1 count=2 2>/dev/null < to > heard; sleep 1; echo replied >> heard; printf 'OK\r\n' ) > from & m=$!
+mkfifo to from; ( exec 3< to; dd bs=1 count=2 2>/dev/null <&3 > heard; sleep 1; echo replied >> heard; printf 'OK\r\n' ) > from & m=$!
 timeout 10 chat TIMEOUT 5 '' AT OK < from > to && cat heard; kill $m 2>/dev/null
 EOF
 # volname reads the 32-byte volume name at offset 32808 (an ISO 9660 image's, padded here
