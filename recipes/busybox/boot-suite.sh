@@ -31,7 +31,7 @@ check() {
 }
 
 # waitfor 'CONDITION': polls, ten times a second for up to 10 s, until CONDITION holds. A busy
-# host slows the machine down: a check waits for what it needs, never a fixed time.
+# host slows the machine down: a check waits for what it needs rather than a fixed time.
 waitfor() {
 	_w=0
 	until eval "$1" 2>/dev/null; do
@@ -168,9 +168,8 @@ EOF
 # (a file made while the file system is frozen waits, blocked (D), and appears once it is
 # thawed; an emergency thaw undoes a freeze that --unfreeze did not)
 check "fsfreeze touch cut ls grep" "freezes and thaws a file system" "D 1" <<'EOF'
-fsfreeze --freeze l; touch l/during & t=$!; i=0; a=
-while [ "$a" != D ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); a=$(cut -d' ' -f3 /proc/$t/stat 2>/dev/null); done
-fsfreeze --unfreeze l; sleep 1; [ -d /proc/$t ] && echo j > /proc/sysrq-trigger; echo "$a $(ls l | grep -c during)"
+fsfreeze --freeze l; touch l/during & t=$!; waitfor '[ "$(cut -d" " -f3 /proc/$t/stat)" = D ]'
+a=$(cut -d' ' -f3 /proc/$t/stat 2>/dev/null); fsfreeze --unfreeze l; sleep 1; [ -d /proc/$t ] && echo j > /proc/sysrq-trigger; echo "$a $(ls l | grep -c during)"
 EOF
 check "swapon swapoff dd mkswap grep" "turns swap on and off" "1 0" <<'EOF'
 dd if=/dev/zero of=l/swap bs=1k count=2048 2>/dev/null; chmod 600 l/swap; mkswap l/swap >/dev/null
