@@ -37,6 +37,11 @@ MODULES = (
     "musltool/recipes.py", "musltool/schema.py", "musltool/dependencies.py",
     "musltool/package.py", "musltool/kconfig.py",
 )  # fmt: skip
+# Integration tests quick enough to run per mutant, for parts no unit test can reach (the
+# testsuite's bwrap sandbox needs bwrap; unit tests need nothing but Python).
+ALSO_GUARDED_BY = {
+    "musltool/kinds/busybox/upstream.py": ("tests/integration/test_upstream_sandbox.py",),
+}
 COPIED = ("musltool", "tests", "recipes", "toolchains", "pyproject.toml", "tasks.py")
 SWAPPED_COMPARISONS = {
     ast.Eq: ast.NotEq, ast.NotEq: ast.Eq, ast.Lt: ast.GtE, ast.GtE: ast.Lt, ast.Gt: ast.LtE,
@@ -149,14 +154,16 @@ def imported(path: Path) -> set[str]:
 
 
 def guarding_tests(module: str) -> list[Path]:
-    """The unit test files that import the module, or import a module that imports it."""
+    """The unit test files that import the module, or import a module that imports it (and
+    the integration tests named in ALSO_GUARDED_BY)."""
     dotted = module.removesuffix(".py").replace("/", ".")
     users = {dotted} | {
         str(path.relative_to(ROOT).with_suffix("")).replace("/", ".")
         for path in (ROOT / "musltool").rglob("*.py")
         if dotted in imported(path)
     }
-    return [test for test in sorted((ROOT / "tests" / "unit").glob("test_*.py")) if imported(test) & users]
+    unit = [test for test in sorted((ROOT / "tests" / "unit").glob("test_*.py")) if imported(test) & users]
+    return unit + [ROOT / extra for extra in ALSO_GUARDED_BY.get(module, ())]
 
 
 def killed(mutant: Mutant, tests: list[Path], timeout: float) -> bool:

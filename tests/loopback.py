@@ -16,6 +16,7 @@ class LoopbackServer:
     connection after n bytes (once); `always_drop_after[name] = n` does it every time.
     `stall_after[name] = n` sends n bytes, then nothing for `stall_seconds`.
     `resume_files[name]` is what a Range request for `name` is served from (a changed file).
+    `fail_with[name]` is a list of HTTP statuses answered (one each, in order) before the file.
     `gets` counts requests per name; `paths` lists every request path in order; `ranges` lists
     the Range headers received. With `tls` (an SSL server context) it serves https.
     """
@@ -27,6 +28,8 @@ class LoopbackServer:
         self.stall_after: dict[str, int] = {}
         self.stall_seconds = 30.0
         self.resume_files: dict[str, bytes] = {}
+        self.fail_with: dict[str, list[int]] = {}
+        self.agents: list[str] = []
         self.gets: Counter[str] = Counter()
         self.paths: list[str] = []
         self.ranges: list[str] = []
@@ -43,6 +46,12 @@ class LoopbackServer:
                 name = self.path.rsplit("/", 1)[-1]
                 server.gets[name] += 1
                 server.paths.append(self.path)
+                server.agents.append(self.headers.get("User-Agent", ""))
+                if server.fail_with.get(name):
+                    self.send_response(server.fail_with[name].pop(0))
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 data = server.files.get(name)
                 if data is None or "/missing/" in self.path:
                     self.send_response(404)

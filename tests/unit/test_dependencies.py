@@ -5,6 +5,7 @@ build-system files pointing at the sysroot."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -204,3 +205,32 @@ def test_build_system_files_point_at_the_sysroot(tmp_path):
     assert f"-I{sysroot}/usr/include" in environment["CPPFLAGS"]
     assert "set(CMAKE_FIND_ROOT_PATH \"" not in render_environment(toolchain, "cmake")
     assert "PKG_CONFIG" not in render_environment(toolchain, "sh")
+
+
+def test_siblings_are_all_kept_in_order():
+    app = recipe("app", ("b", "c", "d"), library=False)
+    order = dependency_order(app, loader(recipe("b"), recipe("c"), recipe("d")))
+    assert [r.name for r in order] == ["b", "c", "d"]
+
+
+@pytest.mark.parametrize("name", ["a/b", ".hidden", "..", "/abs"])
+def test_a_path_is_no_recipe_name(name):
+    with pytest.raises(UsageError, match="is not a recipe name"):
+        dependency_order(recipe("app", (name,)), loader(recipe("hidden")))
+
+
+def test_kept_libraries_and_sysroots_are_named_by_key_and_keep_symlinks(tmp_path, monkeypatch):
+    monkeypatch.setenv("MUSLTOOL_CACHE", str(tmp_path / "cache"))
+    installed = files(tmp_path / "z", {"usr/lib/libz.so.1.3": b"Z"})
+    (installed / "usr/lib/libz.a").symlink_to("libz.so.1.3")
+    kept = keep_library("z", "aarch64", "0123456789abcdef" + "9" * 48, installed)
+    assert kept == tmp_path / "cache" / "sysroot" / "libraries" / "z-aarch64-0123456789abcdef"
+    assert (kept / "usr/lib/libz.a").is_symlink()
+    key = sysroot_key("aarch64", {"provider": "zig"}, [("z", "1", "0" * 64)])
+    assert len(key) == 16 and int(key, 16) >= 0
+    assert key == sysroot_key("aarch64", {"provider": "zig"}, [("z", "1", "0" * 64)])
+    assert sysroot_key("x", {}, [("a", "1", "1"), ("b", "1", "2")]) == sysroot_key("x", {}, [("b", "1", "2"), ("a", "1", "1")])
+    sysroot = assemble_sysroot("aarch64", key, [kept])
+    assert sysroot == tmp_path / "cache" / "sysroot" / f"aarch64-{key}"
+    assert os.readlink(sysroot / "usr/lib/libz.a") == "libz.so.1.3"
+    assert assemble_sysroot("aarch64", key, [kept]) == sysroot  # made once, then found

@@ -189,3 +189,106 @@ def test_a_corrupt_cached_file_is_refused_offline(server, tmp_path):
     with pytest.raises(DownloadError, match="not cached and MUSLTOOL_OFFLINE is set"):
         fetch(source(server), options(tmp_path, offline=True))
     assert not (tmp_path / "downloads" / NAME).exists()
+
+
+@pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
+def test_a_busy_or_failing_server_is_asked_again(server, tmp_path, status):
+    server.fail_with[NAME] = [status]
+    path = fetch(source(server), options(tmp_path, server.url()))
+    assert path.read_bytes() == PAYLOAD
+    assert server.gets[NAME] == 2
+    assert set(server.agents) == {"musltool"}
+
+
+def test_a_server_failing_three_times_is_given_up_after_two_retries(server, tmp_path):
+    server.fail_with[NAME] = [503, 503, 503]
+    with pytest.raises(DownloadError) as err:
+        fetch(Source(f"{server.url('missing')}/{NAME}", SHA), options(tmp_path, server.url()))
+    assert server.gets[NAME] == 4  # three from the mirror, then upstream's 404
+    assert str(err.value) == (
+        f"could not fetch {NAME}: {server.url()}/{NAME}: HTTP 503; {server.url('missing')}/{NAME}: HTTP 404"
+    )
+    server.fail_with[NAME] = [503, 503]
+    assert fetch(source(server), options(tmp_path, server.url())).read_bytes() == PAYLOAD
+
+
+def test_other_client_errors_are_not_asked_again(server, tmp_path):
+    server.fail_with[NAME] = [403]
+    fetch(source(server), options(tmp_path, server.url()))
+    assert server.paths == [f"/mirror/{NAME}", f"/upstream/{NAME}"]
+
+
+def test_mirrors_are_tried_in_order_each_once_with_the_file_name(server, tmp_path):
+    from musltool.fetch import candidate_urls
+
+    src = Source("https://example.invalid/pub/v1/tool-1.0.tar.gz?x=1", SHA)
+    assert src.filename == "tool-1.0.tar.gz"
+    assert candidate_urls(src, ("file:///m/", "http://h/a")) == [
+        "file:///m/tool-1.0.tar.gz",
+        "http://h/a/tool-1.0.tar.gz",
+        src.url,
+    ]
+
+
+def test_a_dropped_transfer_is_resumed_as_often_as_allowed(server, tmp_path):
+    server.always_drop_after[NAME] = 1_000_000
+    with pytest.raises(DownloadError, match="Connection broken"):
+        fetch(source(server), options(tmp_path, server.url(), attempts_per_url=2))
+    assert server.paths.count(f"/mirror/{NAME}") == 2
+    assert len(server.ranges) == 2  # the mirror's resume, then upstream's
+    assert leftovers(tmp_path) == []
+
+
+def test_a_transfer_that_made_no_progress_is_not_resumed(server, tmp_path):
+    server.always_drop_after[NAME] = 0
+    with pytest.raises(DownloadError):
+        fetch(source(server), options(tmp_path, server.url(), attempts_per_url=3))
+    assert server.paths == [f"/mirror/{NAME}", f"/upstream/{NAME}"]
+    assert server.ranges == []
+
+
+def test_an_unpinned_source_is_refused_unless_trusted(server, tmp_path):
+    unpinned = Source(f"{server.url('upstream')}/{NAME}", "")
+    with pytest.raises(DownloadError, match=f"^{NAME} has no pinned sha256: refusing to use it$"):
+        fetch(unpinned, options(tmp_path))
+    path = fetch(unpinned, options(tmp_path), trust_unpinned=True)
+    assert path.read_bytes() == PAYLOAD
+    assert fetch(unpinned, options(tmp_path, offline=True), trust_unpinned=True) == path  # cached: kept
+    assert server.gets[NAME] == 1
+
+
+def test_an_upper_case_pin_matches(server, tmp_path):
+    assert fetch(source(server, sha=SHA.upper()), options(tmp_path)).read_bytes() == PAYLOAD
+
+
+@pytest.mark.parametrize(
+    ("config", "mirrors"),
+    [(None, []), ("a b", ["a", "b"]), (["a", "b"], ["a", "b"]), (("a",), ["a"])],
+)
+def test_config_mirrors_are_a_list_or_a_string(config, mirrors):
+    from musltool.fetch import config_mirror_list
+
+    assert config_mirror_list(config) == mirrors
+
+
+@pytest.mark.parametrize("config", [3, ["a", 3], {"a": "b"}])
+def test_other_config_mirrors_are_one_usage_error(config):
+    from musltool.errors import UsageError
+    from musltool.fetch import config_mirror_list
+
+    with pytest.raises(UsageError, match="must be a list of URLs"):
+        config_mirror_list(config)
+
+
+def test_fetch_options_take_config_then_environment_mirrors_once_each(monkeypatch):
+    from musltool.errors import UsageError
+    from musltool.fetch import fetch_options
+
+    monkeypatch.setenv("MUSLTOOL_MIRRORS", "http://b/ file:///c")
+    monkeypatch.delenv("MUSLTOOL_OFFLINE", raising=False)
+    got = fetch_options(["https://a/", "http://b/"], quiet=True)
+    assert got.mirrors == ("https://a/", "http://b/", "file:///c")
+    assert (got.offline, got.quiet) == (False, True)
+    monkeypatch.setenv("MUSLTOOL_MIRRORS", "ftp://old/")
+    with pytest.raises(UsageError, match="mirror 'ftp://old/' is not an https, http, file URL"):
+        fetch_options()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -18,6 +19,7 @@ from musltool.report import (
     TestResult,
     Verification,
     counts,
+    evidence_counts,
 )
 
 
@@ -129,3 +131,77 @@ def test_table_says_usage_text_is_present_not_passed():
     assert second.startswith("verification on aarch64 with docker: 1 passed, 1 present, 0 failed, 0 not-testable")
     assert any(line.split()[:5] == ["applet", "vi", "present", "usage", "only"] for line in table.splitlines())
     assert not any(line.split()[:3] == ["applet", "vi", "passed"] for line in table.splitlines())
+
+
+def test_the_table_is_laid_out_in_columns_exactly():
+    table = Verification(
+        "qemu",
+        (
+            TestResult("ab", Status.PASSED, "exit 0"),
+            TestResult("a longer name", Status.FAILED, "exit 1", Evidence.NONE),
+            TestResult("x", Status.NOT_TESTABLE, "", Evidence.NONE),
+        ),
+    ).table("riscv64")
+    assert table == (
+        "verification on riscv64 with qemu: 1 passed, 0 present, 1 failed, 1 not-testable, 0 expected-failure\n"
+        "\n"
+        "test           status        evidence      detail\n"
+        "ab             passed        functional    exit 0\n"
+        "a longer name  failed                      exit 1\n"
+        "x              not-testable\n"
+    )
+    short = Verification("qemu", (TestResult("a", Status.PASSED, "ok"),)).table("x86_64")
+    assert short.splitlines()[2:] == ["test  status        evidence      detail", "a     passed        functional    ok"]
+
+
+def test_evidence_counts_count_only_passed_results_per_kind():
+    results = (
+        TestResult("a", Status.PASSED),
+        TestResult("b", Status.PASSED, evidence=Evidence.USAGE),
+        TestResult("c", Status.PRESENT, evidence=Evidence.USAGE),
+        TestResult("d", Status.FAILED, evidence=Evidence.FUNCTIONAL),
+    )
+    assert evidence_counts(results) == {"functional": 1, "usage": 1}
+    assert Verification("qemu", results).as_dict()["evidence"] == {"functional": 1, "usage": 1}
+    assert Verification("qemu", results).as_dict()["passed"] is False
+
+
+def test_a_result_without_evidence_reads_as_functional_and_with_a_bad_one_fails():
+    assert TestResult.from_dict({"name": "a", "status": "passed"}).evidence is Evidence.FUNCTIONAL
+    assert TestResult.from_dict({"name": "a", "status": "passed", "evidence": "usage"}).evidence is Evidence.USAGE
+    with pytest.raises(ReportError, match="status None is not one of"):
+        TestResult.from_dict({"name": "a"})
+    with pytest.raises(ReportError, match="evidence 'vibes' is not one of"):
+        TestResult.from_dict({"name": "a", "status": "passed", "evidence": "vibes"})
+    assert TestResult("a", Status.FAILED).failed and not TestResult("a", Status.PRESENT).failed
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"recipe": ""}, "recipe is missing or not text"),
+        ({"size": "12"}, "size is not a number"),
+        ({"checks": {}}, "checks is not a list"),
+        ({"toolchain": []}, "expected an object, found list"),
+        ({"verification": {"runner": "qemu", "results": {}}}, "verification.results is not a list"),
+    ],
+)
+def test_each_wrong_field_is_named(change, problem):
+    data = {**json.loads(make_report().to_json()), **change}
+    with pytest.raises(ReportError, match=problem):
+        BuildReport.from_json(json.dumps(data))
+
+
+def test_checks_read_back_with_their_verdicts():
+    report = make_report(checks=(Check("machine", True, "ok"), Check("static", False, "dynamic")))
+    back = BuildReport.from_json(report.to_json())
+    assert back.checks == (Check("machine", True, "ok"), Check("static", False, "dynamic"))
+    assert Check.from_dict({"name": "x"}) == Check("x", False, "")
+
+
+def test_reports_and_their_parts_are_frozen():
+    report = make_report()
+    for thing, attribute in ((report, "size"), (report.verification, "runner"), (report.checks[0], "ok"),
+                             (report.verification.results[0], "status")):  # fmt: skip
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(thing, attribute, None)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+import pytest
+
 from musltool.kinds.busybox.upstream import (
     UpstreamTest,
     applet_of,
@@ -9,7 +13,7 @@ from musltool.kinds.busybox.upstream import (
     parse_runtest,
     upstream_results,
 )
-from musltool.report import Status
+from musltool.report import Evidence, Status
 
 OUTPUT = """\
 PASS: sed accepts blanks before command
@@ -70,3 +74,29 @@ def test_test_files_left_out_are_named_not_testable_and_only_those_the_source_ha
     assert named["upstream testsuite"].detail.endswith(", 1 test files not run under emulation (bc.tests)")
     line = named["upstream: bc.tests (not run under emulation)"]
     assert (line.status, line.detail) == (Status.NOT_TESTABLE, "slow under emulation")
+
+
+def test_the_summary_is_evidence_only_when_it_passed():
+    passed, _ = upstream_results([UpstreamTest("cat x", "PASS")], {}, ["cat"], "")
+    failed, _ = upstream_results([UpstreamTest("cat x", "FAIL")], {}, ["cat"], "")
+    assert (passed[0].status, passed[0].evidence) == (Status.PASSED, Evidence.FUNCTIONAL)
+    assert (failed[0].status, failed[0].evidence) == (Status.FAILED, Evidence.NONE)
+    assert failed[1].detail == "not on the reviewed list of expected failures"
+
+
+def test_a_run_that_reported_nothing_shows_the_last_300_characters_of_its_output():
+    tail = "x" * 100 + "y" * 300 + "\n\n"
+    results, evidence = upstream_results([], {}, ["cat"], tail)
+    assert results[0].detail == "the testsuite reported nothing: " + "y" * 300
+    assert evidence == []
+
+
+def test_an_expected_failure_that_passes_is_said_and_counts_as_evidence():
+    results, evidence = upstream_results([UpstreamTest("sed x", "PASS")], {"sed x": "musl"}, ["sed"], "")
+    assert results[1].detail == "listed as an expected failure (musl), passed: the list can lose it"
+    assert evidence == [("sed", "sed x", True)]
+
+
+def test_tests_are_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        UpstreamTest("a", "PASS").outcome = "FAIL"  # type: ignore[misc]

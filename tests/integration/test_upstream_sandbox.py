@@ -1,0 +1,76 @@
+"""BusyBox's upstream testsuite runs in a bwrap sandbox (musltool/kinds/busybox/upstream.py):
+here a stand-in `runtest` (a shell script in a source tree made here) reports on the sandbox
+it finds itself in, one PASS/FAIL line per property, the way the real runtest reports tests.
+
+What must hold: the host is read-only (a sentinel folder outside the work folder cannot be
+written), /tmp is private both ways, the network is only loopback, the processes are its own,
+the host name and hosts file are the sandbox's, the environment is the one given, the test
+files left out are gone, symlinks stay symlinks, the binary is executable.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+from musltool.kinds.busybox.upstream import HOST_PATH, run_testsuite
+
+RUNTEST = r"""#!/bin/sh
+check() { name=$1; shift; if "$@" >/dev/null 2>&1; then echo "PASS: $name"; else echo "FAIL: $name"; fi; }
+check "host name" test "$(hostname)" = musltool
+check "hosts file" grep -q '^127.0.1.1	musltool.musltool.test	musltool$' /etc/hosts
+check "sentinel not writable" sh -c "! touch '$SENTINEL/written' 2>/dev/null"
+check "root not writable" sh -c "! mkdir /musltool-sandbox-probe 2>/dev/null"
+check "host /tmp not seen" test ! -e "/tmp/$HOST_TMP_MARK"
+check "own /tmp writable" sh -c "echo x > /tmp/$INNER_TMP_MARK"
+check "only loopback" test "$(awk 'NR > 2 { print $1 }' /proc/net/dev)" = lo:
+check "own processes" test "$(ls /proc | grep -c '^[0-9]')" -lt 10
+check "environment" test "$PATH|$LC_ALL|$TZ|$HOME|$SHELL|$EXTRA" = "$WANT_ENV"
+check "in the testsuite" test "${PWD##*/}" = testsuite -a -x ./runtest
+check "left out" test ! -e bc.tests
+check "kept" test -e cat.tests
+check "symlink kept" test -L linked.tests
+check "binary executable" sh -c 'test "$(stat -c %a ../busybox)" = 755 && grep -q "^fake busybox" ../busybox'
+check "config" grep -qx CONFIG_CAT=y ../.config
+check "echo source" test -f ../scripts/echo.c
+printf '%3000s\n' tail | tr ' ' z
+"""
+
+
+def test_the_testsuite_runs_sandboxed(tmp_path):
+    src = tmp_path / "src"
+    (src / "testsuite").mkdir(parents=True)
+    (src / "scripts").mkdir()
+    (src / "scripts" / "echo.c").write_text("int main(void) { return 0; }\n")
+    runtest = src / "testsuite" / "runtest"
+    runtest.write_text(RUNTEST)
+    runtest.chmod(0o755)
+    for name in ("bc.tests", "cat.tests"):
+        (src / "testsuite" / name).write_text("")
+    (src / "testsuite" / "linked.tests").symlink_to("cat.tests")
+    binary = tmp_path / "busybox"
+    binary.write_text("fake busybox\n")
+    binary.chmod(0o600)
+    sentinel = tmp_path / "sentinel"
+    sentinel.mkdir()
+    host_mark, inner_mark = f"musltool-test-{uuid.uuid4().hex}", f"musltool-test-{uuid.uuid4().hex}"
+    host_file = f"/tmp/{host_mark}"
+    with open(host_file, "w") as marker:
+        marker.write("host\n")
+    try:
+        env = {
+            "SENTINEL": str(sentinel),
+            "HOST_TMP_MARK": host_mark,
+            "INNER_TMP_MARK": inner_mark,
+            "EXTRA": "1",
+            "WANT_ENV": f"{HOST_PATH}|C|UTC|/tmp|/bin/sh|1",
+        }
+        tests, tail = run_testsuite(src, binary, "CONFIG_CAT=y\n", env, left_out=("bc.tests",))
+    finally:
+        os.unlink(host_file)
+    outcomes = {t.name: t.outcome for t in tests}
+    assert outcomes == dict.fromkeys(outcomes, "PASS"), outcomes
+    assert len(outcomes) == 16
+    assert list(sentinel.iterdir()) == []
+    assert not os.path.exists(f"/tmp/{inner_mark}")
+    assert tail == ("z" * 2996 + "tail\n")[-2000:]

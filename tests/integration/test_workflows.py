@@ -1,0 +1,187 @@
+"""The GitHub workflows, run here: every `run:` step of every job of ci.yml and release.yml,
+as written, in a scratch copy of the checkout, in order, with the job's and step's env and
+working-directory.
+
+Stood in for (they cannot exist here), and only these:
+- `actions/checkout`: the scratch copy is the checkout (the tracked files of this one);
+- `actions/setup-python`: a venv with this Python (its site-packages visible, so the install
+  step's dependencies are there; the package itself is installed into the venv by the step);
+- `actions/upload-artifact`: each path pattern must match a file (`if-no-files-found: error`);
+- `sudo`: the tests run as root; it keeps `--preserve-env` and `VAR=value` meanings;
+- `apt-get`: `update` does nothing; `install` checks that each package named is installed here;
+- `gh`: `release view` finds no release, `create` and `upload` are recorded, and every file
+  `upload` is given must exist.
+Any other `uses:` fails the test; so does a `${{ }}` expression it does not know.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.integration.conftest import ROOT
+
+WORKFLOWS = ROOT / ".github" / "workflows"
+STOOD_IN_ACTIONS = ("actions/checkout@", "actions/setup-python@", "actions/upload-artifact@")
+TAG = "v0.0.0-workflow-test"
+
+SUDO = """#!/bin/sh
+# stand-in for sudo: the tests run as root already
+while [ $# -gt 0 ]; do
+  case $1 in --preserve-env|-E) shift ;; *=*) export "$1"; shift ;; *) break ;; esac
+done
+exec "$@"
+"""
+APT_GET = """#!/bin/sh
+# stand-in for apt-get: nothing is installed by a test; what a step installs must be here
+case $1 in update) exit 0 ;; install) shift ;; *) echo "apt-get stand-in: $1?" >&2; exit 2 ;; esac
+for package in "$@"; do
+  case $package in -*) continue ;; esac
+  dpkg-query -W -f='${Status}\\n' "$package" 2>/dev/null | grep -q 'install ok installed' ||
+    { echo "apt-get stand-in: $package is not installed here" >&2; exit 100; }
+done
+"""
+GH = """#!/bin/sh
+# stand-in for gh: records what it is asked; files to upload must exist
+echo "$*" >> "$GH_LOG"
+case "$1 $2" in
+  "release view") exit 1 ;;
+  "release create") exit 0 ;;
+  "release upload") shift 3
+    for f in "$@"; do case $f in --*) ;; *) [ -f "$f" ] || { echo "gh stand-in: no $f" >&2; exit 1; } ;; esac; done ;;
+  *) echo "gh stand-in: $*?" >&2; exit 2 ;;
+esac
+"""
+
+
+def workflow(name: str) -> dict:
+    return yaml.safe_load((WORKFLOWS / name).read_text())
+
+
+def scratch_checkout(dest: Path) -> Path:
+    """The tracked files of this checkout, as they are in its work tree."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
+    ).stdout
+    for name in filter(None, listed.decode().split("\0")):
+        source = ROOT / name
+        if source.is_file() or source.is_symlink():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, dest / name, follow_symlinks=False)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def runner(tmp_path_factory) -> Path:
+    """A venv standing in for setup-python, and the stand-in programs beside it."""
+    home = tmp_path_factory.mktemp("runner")
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--system-site-packages", home / "venv"], check=True
+    )
+    bin_dir = home / "venv" / "bin"
+    (bin_dir / "invoke").write_text(f'#!/bin/sh\nexec "{bin_dir / "python"}" -m invoke "$@"\n')
+    for name, text in {"sudo": SUDO, "apt-get": APT_GET, "gh": GH}.items():
+        (bin_dir / name).write_text(text)
+    for name in ("invoke", "sudo", "apt-get", "gh"):
+        (bin_dir / name).chmod(0o755)
+    return home
+
+
+def expand(text: str, values: dict[str, str]) -> str:
+    for name, value in values.items():
+        text = text.replace("${{ " + name + " }}", value)
+    assert "${{" not in text, f"an expression the test does not know: {text}"
+    return text
+
+
+def run_job(
+    job: dict, checkout: Path, runner: Path, values: dict[str, str], mirror: str | None
+) -> list[str]:
+    """Every step of a job, in order; the steps' names as they ran."""
+    ran = []
+    bin_dir = runner / "venv" / "bin"
+    inherited = {
+        k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "MUSLTOOL_TEST_WARM"))
+    }
+    env = {
+        **inherited,
+        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "VIRTUAL_ENV": str(runner / "venv"),
+        "GITHUB_REF_NAME": TAG,
+        "GH_LOG": str(runner / "gh.log"),
+        "MUSLTOOL_MIRRORS": mirror or "",  # the tests' download mirror, as everywhere
+        **{k: expand(str(v), values) for k, v in job.get("env", {}).items()},
+    }
+    for step in job["steps"]:
+        name = step.get("name") or step.get("uses") or step["run"]
+        if "uses" in step:
+            assert step["uses"].startswith(STOOD_IN_ACTIONS), f"{step['uses']} is not stood in here"
+            if step["uses"].startswith("actions/upload-artifact@"):
+                for pattern in expand(step["with"]["path"], values).split():
+                    assert glob.glob(pattern, root_dir=checkout), (
+                        f"{name}: nothing matches {pattern}"
+                    )
+            ran.append(name)
+            continue
+        step_env = {**env, **{k: expand(str(v), values) for k, v in step.get("env", {}).items()}}
+        cwd = checkout / step.get("working-directory", ".")
+        done = subprocess.run(["bash", "-e", "-c", expand(step["run"], values)], cwd=cwd, env=step_env,
+                              capture_output=True, text=True, timeout=1800)  # fmt: skip
+        assert done.returncode == 0, (
+            f"step {name!r} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+        )
+        ran.append(name)
+    return ran
+
+
+def test_ci_and_release_workflows_run_as_written(runner, tmp_path, mirror_url):
+    ci = workflow("ci.yml")
+    assert set(ci["jobs"]) == {"lint-and-unit", "build"}
+    scratch = scratch_checkout(tmp_path / "lint-and-unit")
+    run_job(ci["jobs"]["lint-and-unit"], scratch, runner, {}, mirror_url)
+    imported = subprocess.run([runner / "venv" / "bin" / "python", "-c", "import musltool; print(musltool.__file__)"],
+                              capture_output=True, text=True, check=True, cwd=tmp_path).stdout  # fmt: skip
+    assert imported.startswith(str(scratch)), "the install step installed the scratch checkout"
+
+    build = ci["jobs"]["build"]
+    isas = build["strategy"]["matrix"]["isa"]
+    assert isas == ["x86_64", "aarch64", "armv7", "riscv64"]
+    built: dict[str, Path] = {}
+    for isa in isas:
+        checkout = scratch_checkout(tmp_path / f"build-{isa}")
+        run_job(build, checkout, runner, {"matrix.isa": isa}, mirror_url)
+        built[isa] = checkout / "dist"
+        assert (checkout / "dist" / f"busybox-1.37.0-{isa}.tar.gz").is_file()
+        assert (checkout / "dist-minimal" / isa / "busybox").is_file()
+
+    # The release job on a tag: its builds are those the build jobs made and verified (the
+    # same commands and inputs: `invoke build` finds them up to date), seeded into its dist/.
+    release = workflow("release.yml")
+    assert set(release["jobs"]) == {"release"}
+    checkout = scratch_checkout(tmp_path / "release")
+    for isa, dist in built.items():
+        shutil.copytree(dist / isa, checkout / "dist" / isa, symlinks=True)
+    (runner / "gh.log").unlink(missing_ok=True)
+    run_job(
+        release["jobs"]["release"], checkout, runner, {"github.token": "stand-in-token"}, mirror_url
+    )
+    asked = (runner / "gh.log").read_text().splitlines()
+    assert asked[0] == f"release view {TAG}"
+    assert asked[1].startswith(f"release create {TAG} --verify-tag")
+    uploaded = set(asked[2].split()[3:])
+    expected = {
+        f"dist/{r}-{v}-{isa}.tar.gz"
+        for r, v in (("hello", "1.0.0"), ("busybox", "1.37.0"))
+        for isa in isas
+    }
+    assert (
+        expected | {"dist/SHA256SUMS", "dist/hello.manifest.json", "dist/busybox.manifest.json"}
+        <= uploaded
+    )
