@@ -163,6 +163,8 @@ def guarding_tests(module: str) -> list[Path]:
         if dotted in imported(path)
     }
     unit = [test for test in sorted((ROOT / "tests" / "unit").glob("test_*.py")) if imported(test) & users]
+    # those importing the module itself first: most mutants die there, and pytest -x stops
+    unit.sort(key=lambda test: dotted not in imported(test))
     return unit + [ROOT / extra for extra in ALSO_GUARDED_BY.get(module, ())]
 
 

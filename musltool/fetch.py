@@ -150,8 +150,8 @@ def _http_download(url: str, part: Path, name: str, options: FetchOptions) -> No
 
 
 def _is_stall(exc: BaseException) -> bool:
-    if isinstance(exc, requests.exceptions.ReadTimeout):
-        return True
+    # a read timeout comes as urllib3's ReadTimeoutError, itself or as the reason of the
+    # MaxRetryError that requests wraps (read=0 retries)
     causes = [*exc.args, *(getattr(arg, "reason", None) for arg in exc.args)]
     return any(isinstance(cause, ReadTimeoutError) for cause in causes)
 

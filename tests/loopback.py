@@ -16,6 +16,7 @@ class LoopbackServer:
     connection after n bytes (once); `always_drop_after[name] = n` does it every time.
     `stall_after[name] = n` sends n bytes, then nothing for `stall_seconds`.
     `resume_files[name]` is what a Range request for `name` is served from (a changed file).
+    `ignore_range[name]` answers a Range request with the whole file (200), as some servers do.
     `fail_with[name]` is a list of HTTP statuses answered (one each, in order) before the file.
     `gets` counts requests per name; `paths` lists every request path in order; `ranges` lists
     the Range headers received. With `tls` (an SSL server context) it serves https.
@@ -29,6 +30,7 @@ class LoopbackServer:
         self.stall_seconds = 30.0
         self.resume_files: dict[str, bytes] = {}
         self.fail_with: dict[str, list[int]] = {}
+        self.ignore_range: set[str] = set()
         self.agents: list[str] = []
         self.gets: Counter[str] = Counter()
         self.paths: list[str] = []
@@ -60,6 +62,9 @@ class LoopbackServer:
                     return
                 start = 0
                 header = self.headers.get("Range")
+                if header and name in server.ignore_range:
+                    server.ranges.append(header)
+                    header = None
                 if header:
                     server.ranges.append(header)
                     data = server.resume_files.get(name, data)

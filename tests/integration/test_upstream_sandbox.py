@@ -33,6 +33,7 @@ check "symlink kept" test -L linked.tests
 check "binary executable" sh -c 'test "$(stat -c %a ../busybox)" = 755 && grep -q "^fake busybox" ../busybox'
 check "config" grep -qx CONFIG_CAT=y ../.config
 check "echo source" test -f ../scripts/echo.c
+echo "PASS: stderr read too" >&2
 printf '%3000s\n' tail | tr ' ' z
 """
 
@@ -70,7 +71,7 @@ def test_the_testsuite_runs_sandboxed(tmp_path):
         os.unlink(host_file)
     outcomes = {t.name: t.outcome for t in tests}
     assert outcomes == dict.fromkeys(outcomes, "PASS"), outcomes
-    assert len(outcomes) == 16
+    assert len(outcomes) == 17
     assert list(sentinel.iterdir()) == []
     assert not os.path.exists(f"/tmp/{inner_mark}")
     assert tail == ("z" * 2996 + "tail\n")[-2000:]

@@ -234,3 +234,9 @@ def test_kept_libraries_and_sysroots_are_named_by_key_and_keep_symlinks(tmp_path
     assert sysroot == tmp_path / "cache" / "sysroot" / f"aarch64-{key}"
     assert os.readlink(sysroot / "usr/lib/libz.a") == "libz.so.1.3"
     assert assemble_sysroot("aarch64", key, [kept]) == sysroot  # made once, then found
+
+
+def test_the_sysroot_key_does_not_depend_on_the_toolchain_fields_order():
+    one = sysroot_key("x86_64", {"provider": "zig", "version": "0.17.1"}, [("a", "1", "f")])
+    other = sysroot_key("x86_64", {"version": "0.17.1", "provider": "zig"}, [("a", "1", "f")])
+    assert one == other

@@ -46,12 +46,14 @@ def test_success_then_cached(server, tmp_path):
     assert server.gets[NAME] == 1  # the second fetch downloaded nothing
 
 
-def test_hash_mismatch_deletes_and_tries_next_mirror(server, tmp_path):
+def test_hash_mismatch_deletes_and_tries_next_mirror(server, tmp_path, capsys):
     with LoopbackServer() as bad:
         bad.files[NAME] = PAYLOAD[:-1] + b"X"
         path = fetch(source(server), options(tmp_path, bad.url(), server.url()))
     assert path.read_bytes() == PAYLOAD
     assert leftovers(tmp_path) == [NAME]
+    assert bad.gets[NAME] == 1  # a whole transfer with the wrong bytes is not asked again
+    assert "downloading again" not in capsys.readouterr().err
 
 
 def test_hash_mismatch_everywhere_fails_and_leaves_nothing(server, tmp_path):
@@ -196,7 +198,7 @@ def test_a_busy_or_failing_server_is_asked_again(server, tmp_path, status):
     server.fail_with[NAME] = [status]
     path = fetch(source(server), options(tmp_path, server.url()))
     assert path.read_bytes() == PAYLOAD
-    assert server.gets[NAME] == 2
+    assert server.paths == [f"/mirror/{NAME}", f"/mirror/{NAME}"]  # the same source, again
     assert set(server.agents) == {"musltool"}
 
 
@@ -292,3 +294,46 @@ def test_fetch_options_take_config_then_environment_mirrors_once_each(monkeypatc
     monkeypatch.setenv("MUSLTOOL_MIRRORS", "ftp://old/")
     with pytest.raises(UsageError, match="mirror 'ftp://old/' is not an https, http, file URL"):
         fetch_options()
+
+
+def test_a_server_that_ignores_range_is_written_from_byte_0(server, tmp_path, capsys):
+    server.drop_after[NAME] = 1_000_000
+    server.ignore_range.add(NAME)
+    assert fetch(source(server), options(tmp_path, server.url())).read_bytes() == PAYLOAD
+    assert server.gets[NAME] == 2 and len(server.ranges) == 1
+    assert "downloading again" not in capsys.readouterr().err
+
+
+def bar_output(server, tmp_path, capsys, monkeypatch, tty: bool, **kw) -> str:
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: tty)
+    fetch(source(server), FetchOptions(mirrors=(server.url(),), cache=tmp_path / str(len(kw)) / str(tty), **kw))
+    return capsys.readouterr().err
+
+
+def test_the_progress_bar_shows_on_a_terminal_unless_quiet(server, tmp_path, capsys, monkeypatch):
+    shown = bar_output(server, tmp_path, capsys, monkeypatch, True)
+    assert f"{NAME}:   0%" in shown and "/3.00M " in shown  # the size in binary units
+    assert "\n" not in shown.split("fetched")[0]  # left no bar line behind
+    assert NAME not in bar_output(server, tmp_path, capsys, monkeypatch, False).split("fetched")[0]
+    assert NAME not in bar_output(server, tmp_path, capsys, monkeypatch, True, quiet=True).split("fetched")[0]
+
+
+def test_the_progress_bar_can_be_forced_on_or_off(server, tmp_path, capsys, monkeypatch):
+    forced = bar_output(server, tmp_path, capsys, monkeypatch, False, progress=True)
+    assert f"{NAME}:   0%" in forced
+    off = bar_output(server, tmp_path, capsys, monkeypatch, True, progress=False, quiet=False, offline=False)
+    assert "0%" not in off
+
+
+def test_sources_and_options_are_frozen_with_their_defaults():
+    import dataclasses
+
+    from musltool.fetch import STALL_TIMEOUT, fetch_options
+
+    defaults = FetchOptions()
+    assert (defaults.quiet, defaults.offline, defaults.attempts_per_url, defaults.stall_timeout) == (False, False, 3, 20)
+    assert STALL_TIMEOUT == 20
+    assert fetch_options().quiet is False
+    for thing in (defaults, Source("u", "h")):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            thing.url = "x"  # type: ignore[misc]

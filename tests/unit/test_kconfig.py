@@ -29,7 +29,9 @@ if target == "defconfig":
 elif target == "oldconfig":
     answers = sys.stdin.read().count("\\n")
     if "CONFIG_BROKEN=y" in (out / ".config").read_text():
-        print("scripts/kconfig/conf: warning\\nKconfig: symbol BROKEN has no type")
+        print("scripts/kconfig/conf: warning")
+        sys.stdout.flush()
+        print("Kconfig: symbol BROKEN has no type", file=sys.stderr)
         sys.exit(2)
     if answers < 4000:
         print("ran out of answers"); sys.exit(1)

@@ -102,9 +102,9 @@ def test_without_knock_out_no_stand_in_is_run():
             "echo": (0, "hi\n", ""),
         }
     )
-    outcome = run_one_by_one(session, ["basename"], session.isa)
-    assert session.runs == [("bin/basename", ("/a/b",))]
-    assert outcome.tests[0].knockouts == ()
+    outcome = run_one_by_one(session, ["basename", "true", "false", "echo"], session.isa)
+    assert session.runs == [("bin/basename", ("/a/b",)), ("bin/true", ()), ("bin/false", ()), ("bin/echo", ("hi",))]
+    assert {t.knockouts for t in outcome.tests} == {()}
 
 
 def test_stand_ins_are_only_the_builds_own_applets():
@@ -243,6 +243,7 @@ def test_a_wrong_list_names_at_most_ten_missing_and_ten_unexpected():
 def headline_results() -> list[TestResult]:
     return [
         TestResult("applet a", Status.PASSED, f"1 known-answer tests (1 {KNOCKED_OUT})"),
+        TestResult("applet h", Status.PASSED, f"2 known-answer tests (2 {KNOCKED_OUT})"),
         TestResult("applet b", Status.PASSED, "2 known-answer tests"),
         TestResult("applet c", Status.PRESENT, "usage text only"),
         TestResult("applet d", Status.NOT_TESTABLE, "why"),
@@ -253,17 +254,17 @@ def headline_results() -> list[TestResult]:
 
 
 def test_the_headline_counts_applets_of_the_configured_ones():
-    line = applets_headline(headline_results(), ["a", "b", "c", "d", "e", "f", "g"])
+    line = applets_headline(headline_results(), ["a", "b", "c", "d", "e", "f", "g", "h"])
     assert line == (
-        "applets: 2 of 7 proven by known answers, 1 present (usage text only), 1 not testable "
+        "applets: 3 of 8 proven by known answers, 1 present (usage text only), 1 not testable "
         "(reviewed), 2 failed"
     )
 
 
 def test_the_knock_out_headline_splits_the_proven_by_how():
-    line = applets_headline(headline_results(), list("abcdef"), knock_out=True)
+    line = applets_headline(headline_results(), list("abcdefh"), knock_out=True)
     assert line.startswith(
-        "applets: 2 of 6 proven by known answers (1 by checks that fail with the applet knocked "
+        "applets: 3 of 7 proven by known answers (2 by checks that fail with the applet knocked "
         "out, 1 by checks not knocked out: "
     )
 
