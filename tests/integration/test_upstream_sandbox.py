@@ -54,7 +54,7 @@ def test_the_testsuite_runs_sandboxed(tmp_path):
     binary.chmod(0o600)
     sentinel = tmp_path / "sentinel"
     sentinel.mkdir()
-    host_mark, inner_mark = f"musltool-test-{uuid.uuid4().hex}", f"musltool-test-{uuid.uuid4().hex}"
+    host_mark, inner_mark = f"sandbox-probe-{uuid.uuid4().hex}", f"sandbox-probe-{uuid.uuid4().hex}"
     host_file = f"/tmp/{host_mark}"
     with open(host_file, "w") as marker:
         marker.write("host\n")
