@@ -3,8 +3,10 @@
 Each mutant is one small change to one module (a comparison flipped, `and` for `or`, a `not`
 dropped, True for False, a constant off by one, a `return` of None), written into a copy of
 the package; the unit test files that import that module then run against it. A mutant the
-tests fail on (or time out on) is killed; one they pass is a survivor: a change to a verdict
-no unit test notices. Prints the score per module and overall, and every survivor.
+tests fail on (pytest's exit 1, or a hang) is killed; one they pass is a survivor: a change to
+a verdict no unit test notices. The tests first run once on the module as it is and must pass
+(else a broken run, such as a missing host part, would count as kills). Prints the score per
+module and overall, and every survivor.
 
 Usage: python benchmarks/mutation.py [--module musltool/kconfig.py ...] [--jobs 2]
            [--timeout 120] [--list]
@@ -168,8 +170,10 @@ def guarding_tests(module: str) -> list[Path]:
     return unit + [ROOT / extra for extra in ALSO_GUARDED_BY.get(module, ())]
 
 
-def killed(mutant: Mutant, tests: list[Path], timeout: float) -> bool:
-    with tempfile.TemporaryDirectory(prefix="musltool-mutant-") as tmp:
+def killed(mutant: Mutant | None, tests: list[Path], timeout: float) -> bool:
+    """Whether the tests fail (pytest's exit 1) with the mutant in place (None: no mutant). A
+    run that cannot test at all (a usage error, no tests) raises: it would look like a kill."""
+    with tempfile.TemporaryDirectory(prefix="mutant-") as tmp:
         # the checkout's parts, so that the copy's package is the one imported (the checkout's
         # own would be: pytest puts the root of the tests' package first on sys.path)
         for part in COPIED:
@@ -178,7 +182,8 @@ def killed(mutant: Mutant, tests: list[Path], timeout: float) -> bool:
                 shutil.copytree(source, Path(tmp) / part, ignore=shutil.ignore_patterns("__pycache__"))
             elif source.is_file():
                 shutil.copy2(source, Path(tmp) / part)
-        (Path(tmp) / mutant.module).write_text(mutated_source(mutant))
+        if mutant is not None:
+            (Path(tmp) / mutant.module).write_text(mutated_source(mutant))
         env = {**os.environ, "PYTHONPATH": tmp, "PYTHONDONTWRITEBYTECODE": "1"}
         relative = [str(t.relative_to(ROOT)) for t in tests]
         try:
@@ -187,13 +192,17 @@ def killed(mutant: Mutant, tests: list[Path], timeout: float) -> bool:
                 cwd=tmp, env=env, capture_output=True, timeout=timeout,
             )  # fmt: skip
         except subprocess.TimeoutExpired:
-            return True
-        return result.returncode != 0
+            return True  # a mutant that makes the tests hang is caught
+        if result.returncode not in (0, 1):
+            raise RuntimeError(f"pytest exit {result.returncode} for {mutant}: {result.stdout.decode()[-2000:]}")
+        return result.returncode == 1
 
 
 def run_all(found: list[Mutant], tests: list[Path], jobs: int, timeout: float) -> list[bool]:
     if not tests:
         return [False] * len(found)
+    if killed(None, tests, timeout):  # the tests must pass on the module as it is
+        raise RuntimeError(f"the tests fail without a mutant: {', '.join(t.name for t in tests)}")
     with ThreadPoolExecutor(jobs) as pool:
         return list(pool.map(lambda m: killed(m, tests, timeout), found))
 

@@ -11,7 +11,10 @@ files left out are gone, symlinks stay symlinks, the binary is executable.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
+from pathlib import Path
 
 from musltool.kinds.busybox.upstream import HOST_PATH, run_testsuite
 
@@ -19,8 +22,9 @@ RUNTEST = r"""#!/bin/sh
 check() { name=$1; shift; if "$@" >/dev/null 2>&1; then echo "PASS: $name"; else echo "FAIL: $name"; fi; }
 check "host name" test "$(hostname)" = musltool
 check "hosts file" grep -q '^127.0.1.1	musltool.musltool.test	musltool$' /etc/hosts
+check "sentinel seen" test -f "$SENTINEL/seen"
 check "sentinel not writable" sh -c "! touch '$SENTINEL/written' 2>/dev/null"
-check "root not writable" sh -c "! mkdir /musltool-sandbox-probe 2>/dev/null"
+check "root not writable" sh -c "! mkdir '/$ROOT_PROBE' 2>/dev/null"
 check "host /tmp not seen" test ! -e "/tmp/$HOST_TMP_MARK"
 check "own /tmp writable" sh -c "echo x > /tmp/$INNER_TMP_MARK"
 check "only loopback" test "$(awk 'NR > 2 { print $1 }' /proc/net/dev)" = lo:
@@ -52,26 +56,34 @@ def test_the_testsuite_runs_sandboxed(tmp_path):
     binary = tmp_path / "busybox"
     binary.write_text("fake busybox\n")
     binary.chmod(0o600)
-    sentinel = tmp_path / "sentinel"
-    sentinel.mkdir()
+    # a host folder outside /tmp (the sandbox's /tmp is its own): seen inside, not writable
+    sentinel = Path(tempfile.mkdtemp(prefix="sandbox-sentinel-", dir="/var/tmp"))
+    (sentinel / "seen").write_text("host\n")
     host_mark, inner_mark = f"sandbox-probe-{uuid.uuid4().hex}", f"sandbox-probe-{uuid.uuid4().hex}"
+    root_probe = f"sandbox-probe-{uuid.uuid4().hex}"
     host_file = f"/tmp/{host_mark}"
     with open(host_file, "w") as marker:
         marker.write("host\n")
     try:
         env = {
             "SENTINEL": str(sentinel),
+            "ROOT_PROBE": root_probe,
             "HOST_TMP_MARK": host_mark,
             "INNER_TMP_MARK": inner_mark,
             "EXTRA": "1",
             "WANT_ENV": f"{HOST_PATH}|C|UTC|/tmp|/bin/sh|1",
         }
         tests, tail = run_testsuite(src, binary, "CONFIG_CAT=y\n", env, left_out=("bc.tests",))
+        written = sorted(p.name for p in sentinel.iterdir())
+        root_written = os.path.exists(f"/{root_probe}")
     finally:
         os.unlink(host_file)
+        shutil.rmtree(sentinel)
+        if os.path.isdir(f"/{root_probe}"):
+            os.rmdir(f"/{root_probe}")
     outcomes = {t.name: t.outcome for t in tests}
     assert outcomes == dict.fromkeys(outcomes, "PASS"), outcomes
-    assert len(outcomes) == 17
-    assert list(sentinel.iterdir()) == []
+    assert len(outcomes) == 18
+    assert written == ["seen"] and not root_written
     assert not os.path.exists(f"/tmp/{inner_mark}")
     assert tail == ("z" * 2996 + "tail\n")[-2000:]

@@ -11,7 +11,15 @@ Stood in for (they cannot exist here), and only these:
 - `apt-get`: `update` does nothing; `install` checks that each package named is installed here;
 - `gh`: `release view` finds no release, `create` and `upload` are recorded, and every file
   `upload` is given must exist.
-Any other `uses:` fails the test; so does a `${{ }}` expression it does not know.
+Any other `uses:` fails the test; so do a `${{ }}` expression and a step key (`if:`,
+`shell:` ...) it does not know. Steps run as GitHub runs them: `bash --noprofile --norc -eo
+pipefail`.
+
+Where this machine differs from GitHub's runner, said here: sources come from the tests'
+download mirror (GitHub downloads from upstream), the cache is the test run's (GitHub starts
+cold), the venv has this Python (the workflows ask for 3.12) and sees its site-packages, pip's
+isolated build fetches setuptools from the package index, binfmt is already registered (so
+`invoke setup --no-packages --no-docker` finds it done), and the host is Debian, not Ubuntu.
 
 Builds a job's command would make exactly as one of this run's shared builds (hello, BusyBox
 minimal) are seeded from them, and `invoke build` finds them up to date; the rest (BusyBox
@@ -22,6 +30,7 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -33,6 +42,7 @@ import yaml
 from tests.integration.conftest import ROOT
 
 WORKFLOWS = ROOT / ".github" / "workflows"
+STEP_KEYS = {"name", "run", "uses", "with", "env", "working-directory"}
 STOOD_IN_ACTIONS = ("actions/checkout@", "actions/setup-python@", "actions/upload-artifact@")
 TAG = "v0.0.0-workflow-test"
 
@@ -107,9 +117,9 @@ def expand(text: str, values: dict[str, str]) -> str:
 
 def run_job(
     job: dict, checkout: Path, runner: Path, values: dict[str, str], mirror: str | None
-) -> list[str]:
-    """Every step of a job, in order; the steps' names as they ran."""
-    ran = []
+) -> str:
+    """Every step of a job, in order; what the steps printed (stdout and stderr)."""
+    printed = []
     bin_dir = runner / "venv" / "bin"
     inherited = {
         k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "MUSLTOOL_TEST_WARM"))
@@ -125,6 +135,9 @@ def run_job(
     }
     for step in job["steps"]:
         name = step.get("name") or step.get("uses") or step["run"]
+        assert set(step) <= STEP_KEYS, (
+            f"{name}: step keys the test does not know: {set(step) - STEP_KEYS}"
+        )
         if "uses" in step:
             assert step["uses"].startswith(STOOD_IN_ACTIONS), f"{step['uses']} is not stood in here"
             if step["uses"].startswith("actions/upload-artifact@"):
@@ -132,17 +145,16 @@ def run_job(
                     assert glob.glob(pattern, root_dir=checkout), (
                         f"{name}: nothing matches {pattern}"
                     )
-            ran.append(name)
             continue
         step_env = {**env, **{k: expand(str(v), values) for k, v in step.get("env", {}).items()}}
         cwd = checkout / step.get("working-directory", ".")
-        done = subprocess.run(["bash", "-e", "-c", expand(step["run"], values)], cwd=cwd, env=step_env,
-                              capture_output=True, text=True, timeout=1800)  # fmt: skip
+        done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", expand(step["run"], values)],
+                              cwd=cwd, env=step_env, capture_output=True, text=True, timeout=1800)  # fmt: skip
         assert done.returncode == 0, (
             f"step {name!r} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
         )
-        ran.append(name)
-    return ran
+        printed.append(done.stdout + done.stderr)
+    return "".join(printed)
 
 
 def seed(dist: Path, isa: str, into: Path) -> None:
@@ -168,7 +180,11 @@ def test_ci_and_release_workflows_run_as_written(runner, tmp_path, mirror_url, s
         checkout = scratch_checkout(tmp_path / f"build-{isa}")
         seed(shared.dist("hello", isa), isa, checkout / "dist")
         seed(shared.dist("busybox", isa, config="minimal"), isa, checkout / "dist-minimal")
-        run_job(build, checkout, runner, {"matrix.isa": isa}, mirror_url)
+        printed = run_job(build, checkout, runner, {"matrix.isa": isa}, mirror_url)
+        # the seeded builds were found up to date; defconfig was built and verified here
+        assert f"hello for {isa} is up to date" in printed
+        assert printed.count(f"busybox for {isa} is up to date") == 1, printed
+        assert re.search(rf"busybox for {isa}: \d+ bytes, verified with", printed), printed
         built[isa] = checkout / "dist"
         assert (checkout / "dist" / f"busybox-1.37.0-{isa}.tar.gz").is_file()
         assert (checkout / "dist-minimal" / isa / "busybox").is_file()
@@ -182,9 +198,14 @@ def test_ci_and_release_workflows_run_as_written(runner, tmp_path, mirror_url, s
     for isa, dist in built.items():
         shutil.copytree(dist / isa, checkout / "dist" / isa, symlinks=True)
     (runner / "gh.log").unlink(missing_ok=True)
-    run_job(
+    printed = run_job(
         release["jobs"]["release"], checkout, runner, {"github.token": "stand-in-token"}, mirror_url
     )
+    for isa in isas:
+        assert (
+            f"hello for {isa} is up to date" in printed
+            and f"busybox for {isa} is up to date" in printed
+        )
     asked = (runner / "gh.log").read_text().splitlines()
     assert asked[0] == f"release view {TAG}"
     assert asked[1].startswith(f"release create {TAG} --verify-tag")

@@ -227,7 +227,7 @@ def test_kept_libraries_and_sysroots_are_named_by_key_and_keep_symlinks(tmp_path
     assert kept == tmp_path / "cache" / "sysroot" / "libraries" / "z-aarch64-0123456789abcdef"
     assert (kept / "usr/lib/libz.a").is_symlink()
     key = sysroot_key("aarch64", {"provider": "zig"}, [("z", "1", "0" * 64)])
-    assert len(key) == 16 and int(key, 16) >= 0
+    assert len(key) == 16 and set(key) <= set("0123456789abcdef")
     assert key == sysroot_key("aarch64", {"provider": "zig"}, [("z", "1", "0" * 64)])
     assert sysroot_key("x", {}, [("a", "1", "1"), ("b", "1", "2")]) == sysroot_key("x", {}, [("b", "1", "2"), ("a", "1", "1")])
     sysroot = assemble_sysroot("aarch64", key, [kept])

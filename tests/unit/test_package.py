@@ -89,7 +89,7 @@ def test_the_manifest_and_sums_describe_every_isa(tmp_path):
     entry = manifest["isas"]["x86_64"]
     assert entry == {
         "package": "hello-2.12.1-x86_64.tar.gz",
-        "package_sha256": built[0].sha256,
+        "package_sha256": sha256_bytes((tmp_path / "hello-2.12.1-x86_64.tar.gz").read_bytes()),
         "binary": "hello",
         "size": len(BINARY),
         "sha256": sha256_bytes(BINARY),
@@ -113,9 +113,15 @@ def test_the_manifest_and_sums_describe_every_isa(tmp_path):
         },
     }
     sums = (tmp_path / "SHA256SUMS").read_text()
-    assert sums == "".join(
-        f"{p.sha256}  {p.path.name}\n" for p in sorted(built, key=lambda p: p.path.name)
-    )
+    tarballs = sorted(tmp_path.glob("*.tar.gz"))
+    assert [t.name for t in tarballs] == [
+        "hello-2.12.1-aarch64.tar.gz",
+        "hello-2.12.1-x86_64.tar.gz",
+    ]
+    assert sums == "".join(f"{sha256_bytes(t.read_bytes())}  {t.name}\n" for t in tarballs)
+    assert {b.path.name: b.sha256 for b in built} == {
+        t.name: sha256_bytes(t.read_bytes()) for t in tarballs
+    }
     for name in ("hello-2.12.1-x86_64.tar.gz", "hello.manifest.json", "SHA256SUMS"):
         assert (tmp_path / name).stat().st_mode & 0o777 == 0o644, name
 

@@ -44,7 +44,7 @@ def host_argv(applet: str, args: list[str]) -> list[str]:
 @pytest.mark.parametrize("applet", sorted(ONE_BY_ONE_RUNS))
 def test_each_known_answer_is_what_the_hosts_own_tool_answers(applet):
     for args, stdin, expected, code in ONE_BY_ONE_RUNS[applet]:
-        done = subprocess.run(host_argv(applet, args), input=stdin, capture_output=True, text=True)
+        done = subprocess.run(host_argv(applet, args), input=stdin or "", capture_output=True, text=True, timeout=30)
         answer = expected.format(uname_machine=HOST_MACHINE)
         assert (done.returncode, done.stdout) == (code, answer), (applet, args)
 
