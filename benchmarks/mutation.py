@@ -3,10 +3,10 @@
 Each mutant is one small change to one module (a comparison flipped, `and` for `or`, a `not`
 dropped, True for False, a constant off by one, a `return` of None), written into a copy of
 the package; the unit test files that import that module then run against it. A mutant the
-tests fail on (pytest's exit 1, or a hang) is killed; one they pass is a survivor: a change to
-a verdict no unit test notices. The tests first run once on the module as it is and must pass
-(else a broken run, such as a missing host part, would count as kills). Prints the score per
-module and overall, and every survivor.
+tests fail on (pytest's exit 1, or 2 when the module no longer imports, or a hang) is killed;
+one they pass is a survivor: a change to a verdict no unit test notices. The tests first run
+once on the module as it is and must pass (else a broken run, such as a missing host part,
+would count as kills). Prints the score per module and overall, and every survivor.
 
 Usage: python benchmarks/mutation.py [--module musltool/kconfig.py ...] [--jobs 2]
            [--timeout 120] [--list]
@@ -171,8 +171,8 @@ def guarding_tests(module: str) -> list[Path]:
 
 
 def killed(mutant: Mutant | None, tests: list[Path], timeout: float) -> bool:
-    """Whether the tests fail (pytest's exit 1) with the mutant in place (None: no mutant). A
-    run that cannot test at all (a usage error, no tests) raises: it would look like a kill."""
+    """Whether the tests fail with the mutant in place (None: no mutant). A run that cannot
+    test at all (pytest's usage error, no tests, an internal error) raises: not a kill."""
     with tempfile.TemporaryDirectory(prefix="mutant-") as tmp:
         # the checkout's parts, so that the copy's package is the one imported (the checkout's
         # own would be: pytest puts the root of the tests' package first on sys.path)
@@ -193,9 +193,10 @@ def killed(mutant: Mutant | None, tests: list[Path], timeout: float) -> bool:
             )  # fmt: skip
         except subprocess.TimeoutExpired:
             return True  # a mutant that makes the tests hang is caught
-        if result.returncode not in (0, 1):
+        # 1: a test failed; 2: collection stopped (the mutant broke the module's import)
+        if result.returncode not in (0, 1, 2):
             raise RuntimeError(f"pytest exit {result.returncode} for {mutant}: {result.stdout.decode()[-2000:]}")
-        return result.returncode == 1
+        return result.returncode in (1, 2)
 
 
 def run_all(found: list[Mutant], tests: list[Path], jobs: int, timeout: float) -> list[bool]:
