@@ -173,7 +173,8 @@ def guarding_tests(module: str) -> list[Path]:
 def killed(mutant: Mutant | None, tests: list[Path], timeout: float) -> bool:
     """Whether the tests fail with the mutant in place (None: no mutant). A run that cannot
     test at all (pytest's usage error, no tests, an internal error) raises: not a kill."""
-    with tempfile.TemporaryDirectory(prefix="mutant-") as tmp:
+    # a build a test started may still be writing its cache there as pytest ends: not an error
+    with tempfile.TemporaryDirectory(prefix="mutant-", ignore_cleanup_errors=True) as tmp:
         # the checkout's parts, so that the copy's package is the one imported (the checkout's
         # own would be: pytest puts the root of the tests' package first on sys.path)
         for part in COPIED:
