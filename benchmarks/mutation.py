@@ -9,7 +9,7 @@ once on the module as it is and must pass (else a broken run, such as a missing 
 would count as kills). Prints the score per module and overall, and every survivor.
 
 Usage: python benchmarks/mutation.py [--module musltool/kconfig.py ...] [--jobs 2]
-           [--timeout 120] [--list]
+           [--timeout 120] [--list] [--number N ...]
 Numbers, not assertions: this is a benchmark, not a test.
 
 Why a driver of its own rather than mutmut: mutmut 3 rewrites every function of the package
@@ -215,28 +215,29 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=120.0)
     parser.add_argument("--list", action="store_true", help="list the mutants, run nothing")
+    parser.add_argument("--number", type=int, action="append", help="only these mutants (numbers from --list)")
     args = parser.parse_args()
     total_killed = total = 0
-    survivors: list[Mutant] = []
     for module in args.module or MODULES:
         found = mutants(module)
         tests = guarding_tests(module)
         if args.list:
             for m in found:
-                print(f"{module}:{m.line}: {m.change}")
+                print(f"{module}:{m.line}: {m.change} (mutant {m.number})")
             continue
+        if args.number is not None:
+            found = [m for m in found if m.number in args.number]
         verdicts = run_all(found, tests, args.jobs, args.timeout)
         dead = sum(verdicts)
-        survivors += [m for m, k in zip(found, verdicts, strict=True) if not k]
         total_killed += dead
         total += len(found)
         score = f"{100 * dead / len(found):.1f} %" if found else "-"
         names = ", ".join(t.name for t in tests) or "no unit test imports it"
         print(f"{module}: {dead} of {len(found)} mutants killed ({score}) by {names}", flush=True)
+        for m in (m for m, k in zip(found, verdicts, strict=True) if not k):
+            print(f"survived: {m.module}:{m.line}: {m.change} (mutant {m.number})", flush=True)
     if total:
         print(f"overall: {total_killed} of {total} killed, mutation score {100 * total_killed / total:.1f} %")
-        for m in survivors:
-            print(f"survived: {m.module}:{m.line}: {m.change}")
 
 
 if __name__ == "__main__":
