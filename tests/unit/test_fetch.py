@@ -72,6 +72,7 @@ def test_dropped_connection_resumes_with_range(server, tmp_path):
     assert len(server.ranges) == 1
     resumed_at = int(server.ranges[0].removeprefix("bytes=").rstrip("-"))
     assert 0 < resumed_at <= 1_000_000  # what arrived before the drop was kept
+    assert server.gets[NAME] == 2  # the resumed part was appended: no third transfer
 
 
 def test_404_on_first_mirror_then_next(server, tmp_path):
@@ -337,3 +338,12 @@ def test_sources_and_options_are_frozen_with_their_defaults():
     for thing in (defaults, Source("u", "h")):
         with pytest.raises(dataclasses.FrozenInstanceError):
             thing.url = "x"  # type: ignore[misc]
+
+
+def test_a_file_mirror_with_wrong_bytes_is_not_read_twice(server, tmp_path, capsys):
+    folder = tmp_path / "files"
+    folder.mkdir()
+    (folder / NAME).write_bytes(PAYLOAD[:-1] + b"X")
+    assert fetch(source(server), options(tmp_path / "c", folder.as_uri())).read_bytes() == PAYLOAD
+    err = capsys.readouterr().err
+    assert "downloading again" not in err and err.count("sha256 mismatch") == 1

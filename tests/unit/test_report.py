@@ -157,12 +157,13 @@ def test_the_table_is_laid_out_in_columns_exactly():
 def test_evidence_counts_count_only_passed_results_per_kind():
     results = (
         TestResult("a", Status.PASSED),
+        TestResult("a2", Status.PASSED),
         TestResult("b", Status.PASSED, evidence=Evidence.USAGE),
         TestResult("c", Status.PRESENT, evidence=Evidence.USAGE),
         TestResult("d", Status.FAILED, evidence=Evidence.FUNCTIONAL),
     )
-    assert evidence_counts(results) == {"functional": 1, "usage": 1}
-    assert Verification("qemu", results).as_dict()["evidence"] == {"functional": 1, "usage": 1}
+    assert evidence_counts(results) == {"functional": 2, "usage": 1}
+    assert Verification("qemu", results).as_dict()["evidence"] == {"functional": 2, "usage": 1}
     assert Verification("qemu", results).as_dict()["passed"] is False
 
 
@@ -205,3 +206,10 @@ def test_reports_and_their_parts_are_frozen():
                              (report.verification.results[0], "status")):  # fmt: skip
         with pytest.raises(dataclasses.FrozenInstanceError):
             setattr(thing, attribute, None)
+
+
+def test_a_report_is_written_with_sorted_keys_and_two_space_indents():
+    lines = make_report().to_json().splitlines()
+    top = [line.split('"')[1] for line in lines if line.startswith('  "')]
+    assert top == sorted(top) and "fingerprint" in top
+    assert all(not line.startswith("   ") or line.startswith("    ") for line in lines)
