@@ -6,6 +6,8 @@ records what it was asked to run and answers with a result chosen by the test.
 
 from __future__ import annotations
 
+import pytest
+
 from musltool.isa import get_isa
 from musltool.recipes import VerifyRun
 from musltool.report import Evidence, Status
@@ -34,43 +36,23 @@ def verdict(test: VerifyRun, result: RunResult) -> tuple[Status, str, Evidence]:
     return done.status, done.detail, done.evidence
 
 
-def test_the_expected_output_and_exit_is_functional_evidence():
-    test = VerifyRun("greets", stdout="hello\n")
-    assert verdict(test, RunResult(0, "hello\n", "")) == (
-        Status.PASSED,
-        "exit 0",
-        Evidence.FUNCTIONAL,
-    )
+GREETS = VerifyRun("greets", stdout="hello\n")
 
 
-def test_other_output_fails_and_says_both():
-    test = VerifyRun("greets", stdout="hello\n")
-    assert verdict(test, RunResult(0, "hell\n", "")) == (
-        Status.FAILED,
-        "printed 'hell\\n', expected 'hello\\n'",
-        Evidence.NONE,
-    )
-
-
-def test_output_is_compared_exactly_not_as_a_prefix():
-    test = VerifyRun("greets", stdout="hello\n")
-    assert verdict(test, RunResult(0, "hello\nmore\n", ""))[0] is Status.FAILED
-    assert verdict(test, RunResult(0, "", ""))[0] is Status.FAILED
-
-
-def test_another_exit_code_fails_with_the_last_line_of_stderr():
-    test = VerifyRun("greets", stdout="hello\n")
-    result = RunResult(3, "hello\n", "first\nno such file\n")
-    assert verdict(test, result) == (
-        Status.FAILED,
-        "exit 3, expected 0: no such file",
-        Evidence.NONE,
-    )
-    assert verdict(test, RunResult(1, "hello\n", "")) == (
-        Status.FAILED,
-        "exit 1, expected 0",
-        Evidence.NONE,
-    )
+@pytest.mark.parametrize(
+    ("result", "expected"),
+    [
+        (RunResult(0, "hello\n", ""), (Status.PASSED, "exit 0", Evidence.FUNCTIONAL)),
+        (RunResult(0, "hell\n", ""), (Status.FAILED, "printed 'hell\\n', expected 'hello\\n'", Evidence.NONE)),
+        (RunResult(0, "hello\nmore\n", ""), (Status.FAILED, "printed 'hello\\nmore\\n', expected 'hello\\n'", Evidence.NONE)),
+        (RunResult(0, "", ""), (Status.FAILED, "printed '', expected 'hello\\n'", Evidence.NONE)),
+        (RunResult(3, "hello\n", "first\nno such file\n"), (Status.FAILED, "exit 3, expected 0: no such file", Evidence.NONE)),
+        (RunResult(1, "hello\n", ""), (Status.FAILED, "exit 1, expected 0", Evidence.NONE)),
+    ],
+)  # fmt: skip
+def test_only_the_exact_output_and_exit_is_functional_evidence(result, expected):
+    """Output compared exactly (not as a prefix), the exit code too, with stderr's last line."""
+    assert verdict(GREETS, result) == expected
 
 
 def test_an_expected_failure_exit_passes_and_exit_0_then_fails():
