@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from musltool import emulators
 from musltool.errors import MissingToolError
-from musltool.isa import Isa, host_isa
+from musltool.isa import Isa, runs_natively
 from musltool.process import run
 
 BINFMT_DIR = Path("/proc/sys/fs/binfmt_misc")
@@ -19,7 +20,7 @@ def binfmt_entry(isa: Isa) -> Path:
 
 def binfmt_ready(isa: Isa) -> tuple[bool, str]:
     """Whether the kernel runs this ISA's binaries through qemu, even inside containers."""
-    if isa == host_isa():
+    if runs_natively(isa):
         return True, "native"
     entry = binfmt_entry(isa)
     if not entry.exists():
@@ -37,6 +38,9 @@ def binfmt_ready(isa: Isa) -> tuple[bool, str]:
 
 def _binfmt_rule(isa: Isa) -> str:
     """Debian's registration line for the ISA, with the F flag (interpreter opened now)."""
+    fetched = emulators.binfmt_rule(isa)
+    if fetched:
+        return fetched
     for folder in BINFMT_CONF_DIRS:
         conf = folder / f"{isa.binfmt_name}.conf"
         if conf.is_file():

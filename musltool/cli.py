@@ -17,6 +17,7 @@ from invoke.exceptions import Exit
 
 from musltool.errors import MusltoolError, UsageError
 from musltool.fetch import FetchOptions, fetch_options
+from musltool.isa import ISA_NAMES, SPECIAL_SPECS
 
 F = TypeVar("F", bound=Callable[..., Any])
 # A folder or file that cannot be written, or a full disk: bad input (exit 2), as README says.
@@ -132,7 +133,7 @@ def one_line_parse_errors(program_class: type) -> None:
     program_class.parse_tasks = parse_tasks_in_one_line
 
 
-ARCH_HELP = "ISA: x86_64, aarch64, armv7, riscv64 (or amd64, arm64, armhf ...), a comma list, or 'all'"
+ARCH_HELP = f"ISA: {', '.join(ISA_NAMES)} (or amd64, arm64, armhf ...), a comma list, or {', '.join(SPECIAL_SPECS)}"
 TOOLCHAIN_HELP = "toolchain provider: zig (default), a GCC archive (bootlin, muslcc) or debian-gcc (invoke toolchain.list)"
 
 

@@ -9,14 +9,32 @@ from musltool.binfmt import binfmt_ready, register_binfmt
 from musltool.cache import cache_dir
 from musltool.cleanup import find_leftovers
 from musltool.docker import docker_available
+from musltool.emulators import qemu_user_found
 from musltool.errors import MissingToolError, UsageError
 from musltool.files import folder_size
 from musltool.hostparts import HOST_PROGRAMS, QEMU_USER_PACKAGE, apt_install, require_program
-from musltool.isa import Isa, host_isa
+from musltool.isa import Isa, runs_natively
 from musltool.process import log, which
 from musltool.toolchain.zigexe import zig_version
 
 DOCKERD_ARGS = ["--bridge=none", "--iptables=false", "--ip6tables=false"]
+
+
+def _one_per_emulator(isas: list[Isa]) -> list[Isa]:
+    """One ISA per qemu-user binary (armv6 and armv7 share qemu-arm)."""
+    first: dict[str, Isa] = {}
+    for isa in isas:
+        first.setdefault(isa.qemu_binary, isa)
+    return list(first.values())
+
+
+def _one_per_system_emulator(isas: list[Isa]) -> list[Isa]:
+    """One ISA per qemu-system binary, of the ISAs that boot here."""
+    first: dict[str, Isa] = {}
+    for isa in isas:
+        if isa.qemu_system:
+            first.setdefault(isa.qemu_system, isa)
+    return list(first.values())
 
 
 def report_lines(isas: list[Isa]) -> list[tuple[bool, str, str]]:
@@ -24,9 +42,11 @@ def report_lines(isas: list[Isa]) -> list[tuple[bool, str, str]]:
     lines: list[tuple[bool, str, str]] = []
     docker_ok, detail = docker_available()
     lines.append((docker_ok, "docker daemon", detail))
-    for isa in isas:
-        qemu = which(isa.qemu_binary)
-        lines.append((qemu is not None, isa.qemu_binary, qemu or "not installed"))
+    for isa in _one_per_emulator(isas):
+        qemu = qemu_user_found(isa)
+        missing = f"not fetched yet (invoke setup fetches Debian {isa.qemu_user_suite}'s qemu-user)" \
+            if isa.qemu_user_suite else "not installed"
+        lines.append((qemu is not None, isa.qemu_binary, qemu or missing))
     for isa in isas:
         ok, detail = binfmt_ready(isa)
         lines.append((ok, f"binfmt {isa.name}", detail))
@@ -36,7 +56,7 @@ def report_lines(isas: list[Isa]) -> list[tuple[bool, str, str]]:
         if tool != "dockerd":  # the daemon's line is above
             path = which(tool)
             lines.append((path is not None, tool, path or f"not installed ({package})"))
-    for isa in isas:
+    for isa in _one_per_system_emulator(isas):
         path = which(isa.qemu_system)
         lines.append((path is not None, isa.qemu_system, path or f"not installed ({isa.qemu_system_package})"))
     lines.append((True, "zig", zig_version()))
@@ -57,9 +77,9 @@ def print_report(isas: list[Isa]) -> bool:
 
 def missing_packages(isas: list[Isa]) -> list[str]:
     missing = [package for tool, package in HOST_PROGRAMS.items() if which(tool) is None]
-    if any(which(isa.qemu_binary) is None for isa in isas):
+    if any(which(isa.qemu_binary) is None for isa in isas if not isa.qemu_user_suite):
         missing.append(QEMU_USER_PACKAGE)
-    missing += [isa.qemu_system_package for isa in isas if which(isa.qemu_system) is None]
+    missing += [isa.qemu_system_package for isa in _one_per_system_emulator(isas) if which(isa.qemu_system) is None]
     return list(dict.fromkeys(missing))
 
 
@@ -89,9 +109,8 @@ def setup(isas: list[Isa], install_packages: bool, start_docker: bool) -> None:
     missing = missing_packages(isas)
     if missing and install_packages:
         apt_install(missing)
-    native = host_isa()
     for isa in isas:
-        if isa != native:
+        if not runs_natively(isa):
             log(register_binfmt(isa))
     if start_docker:
         log(start_dockerd())

@@ -11,6 +11,7 @@ import json
 import shlex
 from pathlib import Path
 
+from musltool.emulators import qemu_user
 from musltool.isa import Isa
 from musltool.toolchain.base import ENV_KEYS, Toolchain, pkg_config_env, sysroot_env
 
@@ -25,7 +26,7 @@ def fish_quote(value: str) -> str:
 
 def emulator(isa: Isa) -> list[str]:
     """qemu-user on the ISA's oldest CPU: what runs a test program of this ISA."""
-    return [isa.qemu_binary, "-cpu", isa.qemu_cpu]
+    return [qemu_user(isa) if isa.qemu_user_suite else isa.qemu_binary, "-cpu", isa.qemu_cpu]
 
 
 def cmake_quote(value: str) -> str:

@@ -4,7 +4,7 @@
  *
  *   helper serve
  *       Process 1 of a session container: reaps orphans, exits on SIGTERM or SIGINT.
- *   helper run [--isolate RESOLV HOSTS] [--dns NAME=IPV4 ...] SECONDS PROGRAM [ARGS ...]
+ *   helper run [--isolate RESOLV HOSTS] [--dns NAME=IPV4 ...] [--linux32] SECONDS PROGRAM [ARGS ...]
  *       Runs PROGRAM in its own process group, kills the group after SECONDS, and appends one
  *       line to stderr saying how it ended: "@@musltool-status exit N", "signal N" or
  *       "timeout". Exits 0 when it could run PROGRAM at all. When PROGRAM ends, every process
@@ -18,6 +18,9 @@
  *       --isolate (root, for runs on the host) first enters a new network namespace with only
  *       loopback up and a private mount namespace in which RESOLV and HOSTS are bound over
  *       /etc/resolv.conf and /etc/hosts, as a container would have them.
+ *       --linux32 runs PROGRAM with the PER_LINUX32 personality (as setarch linux32 does):
+ *       the 32-bit programs it starts that the kernel runs itself say i686 to uname, not the
+ *       64-bit host's machine.
  *
  * MUSLTOOL_HELPER_DNS_PORT overrides port 53 (the tests use it on the host).
  */
@@ -35,6 +38,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -290,7 +294,7 @@ static void end_descendants(pid_t keep)
 static int run(int argc, char **argv)
 {
 	struct record records[MAX_NAMES];
-	int count = 0, seconds, status;
+	int count = 0, seconds, status, linux32 = 0;
 	pid_t child, server = -1;
 	struct sigaction alarm_action = { .sa_handler = on_alarm };
 
@@ -305,12 +309,15 @@ static int run(int argc, char **argv)
 				return 2;
 			}
 			argv += 2, argc -= 2;
+		} else if (strcmp(argv[0], "--linux32") == 0) {
+			linux32 = 1;
+			argv += 1, argc -= 1;
 		} else {
 			break;
 		}
 	}
 	if (argc < 2 || (seconds = atoi(argv[0])) <= 0) {
-		fprintf(stderr, "helper: usage: run [--isolate RESOLV HOSTS] [--dns NAME=IPV4] SECONDS PROGRAM [ARGS ...]\n");
+		fprintf(stderr, "helper: usage: run [--isolate RESOLV HOSTS] [--dns NAME=IPV4] [--linux32] SECONDS PROGRAM [ARGS ...]\n");
 		return 2;
 	}
 	if (count) {
@@ -339,6 +346,8 @@ static int run(int argc, char **argv)
 	if (child == 0) {
 		setpgid(0, 0);
 		prctl(PR_SET_PDEATHSIG, SIGKILL); /* the helper killed outright: the program goes too */
+		if (linux32 && personality(PER_LINUX32) < 0)
+			perror("helper: personality");
 		execv(argv[1], argv + 1);
 		fprintf(stderr, "helper: cannot run %s: %s\n", argv[1], strerror(errno));
 		_exit(127);

@@ -1,11 +1,13 @@
-"""The ISA table: every per-architecture fact musltool needs, in one place."""
+"""The ISA table (isas.toml beside this, one row per ISA) and the names users give ISAs."""
 
 from __future__ import annotations
 
 import contextlib
 import difflib
 import platform
+import tomllib
 from dataclasses import dataclass
+from pathlib import Path
 
 from musltool.errors import UsageError
 
@@ -14,6 +16,9 @@ from musltool.errors import UsageError
 class Isa:
     name: str
     aliases: tuple[str, ...]
+    # Tiers like Rust's platform support: tier 1 is proven with everything musltool has;
+    # tier 2 with what TIER_PROOF says (README and `invoke isas` show both).
+    tier: int
     musl_triple: str
     zig_target: str
     zig_cpu: str
@@ -28,14 +33,22 @@ class Isa:
     # The oldest CPU the ISA's binaries must run on, as qemu-user's -cpu model: verification
     # runs there, so an instruction that CPU lacks fails here and not on a customer's board.
     qemu_cpu: str
-    # Booting a kernel under qemu-system: the machine, its oldest CPU model (the virt
-    # machines take fewer models than qemu-user), the serial console, firmware arguments.
-    qemu_system: str
-    qemu_system_package: str  # the Debian package that has it
-    boot_machine: str
-    boot_cpu: str
-    console: str
+    oldest_cpu: str  # the same in words, with why it is the oldest
+    # "" runs the host's qemu-user-static; a Debian suite's name runs that suite's qemu-user,
+    # unpacked into musltool's cache (musltool/emulators.toml), where the host's is too old.
+    qemu_user_suite: str = ""
+    # Booting a kernel under qemu-system ("" where musltool pins no kernel): the machine, its
+    # oldest CPU model (the virt machines take fewer models than qemu-user), the serial
+    # console, firmware arguments, the disk's device.
+    qemu_system: str = ""
+    qemu_system_package: str = ""  # the Debian package that has it
+    boot_machine: str = ""
+    boot_cpu: str = ""
+    console: str = ""
     boot_firmware: tuple[str, ...] = ()
+    boot_disk_device: str = "virtio-blk-pci"
+    boot_console_args: tuple[str, ...] = ("-serial", "stdio")  # the console on qemu's stdio
+    boot_lacks: tuple[str, ...] = ()  # hardware the machine has not: rtc, vt (the boot suite skips their checks)
     # qemu-system's TCG threading: "multi" runs each virtual CPU on its own host thread,
     # "single" takes turns on one (for an ISA whose multi-threaded emulation is not safe).
     boot_tcg_thread: str = "multi"
@@ -47,10 +60,20 @@ class Isa:
     # (tag, allowed values, meaning) for the ISA's build-attributes section; None in the
     # allowed values means the tag may be absent.
     elf_attributes: tuple[tuple[str, tuple[int | None, ...], str], ...] = ()
+    # Hosts whose kernel runs this ISA's binaries itself (no binfmt entry is made there):
+    # musltool starts them under qemu-user explicitly, as it does the host's own ISA.
+    native_on: tuple[str, ...] = ()
+    # A 32-bit ISA whose programs, where the kernel runs them itself, start with the
+    # PER_LINUX32 personality (setarch linux32), so that uname -m says the row's machine.
+    linux32: bool = False
 
     @property
     def qemu_binary(self) -> str:
         return f"qemu-{self.qemu}-static"
+
+    @property
+    def byte_order(self) -> str:
+        return "little" if self.little_endian else "big"
 
     @property
     def binfmt_name(self) -> str:
@@ -62,117 +85,34 @@ class Isa:
         return os_, arch, variant[0] if variant else ""
 
 
-ISAS: tuple[Isa, ...] = (
-    Isa(
-        name="x86_64",
-        aliases=("amd64", "x86-64", "x64", "linux/amd64"),
-        musl_triple="x86_64-linux-musl",
-        zig_target="x86_64-linux-musl",
-        zig_cpu="baseline",
-        qemu="x86_64",
-        docker_platform="linux/amd64",
-        uname_machine="x86_64",
-        elf_machine="EM_X86_64",
-        elf_class=64,
-        little_endian=True,
-        kbuild_arch="x86_64",
-        meson_cpu_family="x86_64",
-        qemu_cpu="qemu64",  # x86-64 baseline (SSE2), no SSE4, AVX or later
-        qemu_system="qemu-system-x86_64",
-        qemu_system_package="qemu-system-x86",
-        boot_machine="pc",
-        boot_cpu="qemu64",
-        console="ttyS0",
-        kernel_formats=(("bzImage", 0x202, b"HdrS"),),
-    ),
-    Isa(
-        name="aarch64",
-        aliases=("arm64", "armv8", "linux/arm64", "linux/arm64/v8"),
-        musl_triple="aarch64-linux-musl",
-        zig_target="aarch64-linux-musl",
-        zig_cpu="baseline",
-        qemu="aarch64",
-        docker_platform="linux/arm64",
-        uname_machine="aarch64",
-        elf_machine="EM_AARCH64",
-        elf_class=64,
-        little_endian=True,
-        kbuild_arch="arm64",
-        meson_cpu_family="aarch64",
-        qemu_cpu="cortex-a53",  # ARMv8.0-A: no LSE atomics, no SVE
-        qemu_system="qemu-system-aarch64",
-        qemu_system_package="qemu-system-arm",
-        boot_machine="virt",
-        boot_cpu="cortex-a53",
-        console="ttyAMA0",
-        kernel_formats=(("arm64 Image", 0x38, b"ARM\x64"), ("EFI zboot", 4, b"zimg"), ("gzip'd Image", 0, b"\x1f\x8b")),
-    ),
-    Isa(
-        name="armv7",
-        aliases=("armhf", "arm", "armv7l", "armv7hf", "arm/v7", "linux/arm/v7"),
-        musl_triple="armv7-linux-musleabihf",
-        zig_target="arm-linux-musleabihf",
-        # What Debian's armhf and Alpine's armv7 mean: ARMv7-A, Thumb-2, VFPv3-D16, no NEON.
-        zig_cpu="generic+v7a+vfp3d16+thumb2-neon-d32",
-        qemu="arm",
-        docker_platform="linux/arm/v7",
-        uname_machine="armv7l",
-        elf_machine="EM_ARM",
-        elf_class=32,
-        little_endian=True,
-        kbuild_arch="arm",
-        meson_cpu_family="arm",
-        # An ARMv7-A core with VFPv3-D16 and no NEON (as in NVIDIA's Tegra 2).
-        qemu_cpu="cortex-a9,neon=off",
-        qemu_system="qemu-system-arm",
-        qemu_system_package="qemu-system-arm",
-        boot_machine="virt",
-        # The virt machine takes no Cortex-A9: a Cortex-A7 without NEON (it has VFPv4, which
-        # the ELF check's Tag_FP_arch rule keeps binaries from asking for).
-        boot_cpu="cortex-a7,neon=off",
-        console="ttyAMA0",
-        kernel_formats=(("zImage", 0x24, b"\x18\x28\x6f\x01"), ("uImage", 0, b"\x27\x05\x19\x56")),
-        elf_flags=(0xFF000400, 0x05000400, "EABI version 5, hard-float"),
-        elf_attributes=(
-            ("TAG_CPU_ARCH", (10,), "CPU architecture ARMv7"),
-            ("TAG_ABI_VFP_ARGS", (1,), "float arguments in VFP registers (hard-float)"),
-            ("TAG_FP_ARCH", (2, 4), "floating point no newer than VFPv3-D16 (16 D registers)"),
-            ("TAG_ADVANCED_SIMD_ARCH", (None, 0), "no NEON"),
-        ),
-    ),
-    Isa(
-        name="riscv64",
-        aliases=("riscv", "rv64", "rv64gc", "linux/riscv64"),
-        musl_triple="riscv64-linux-musl",
-        zig_target="riscv64-linux-musl",
-        zig_cpu="baseline",
-        qemu="riscv64",
-        docker_platform="linux/riscv64",
-        uname_machine="riscv64",
-        elf_machine="EM_RISCV",
-        elf_class=64,
-        little_endian=True,
-        kbuild_arch="riscv",
-        meson_cpu_family="riscv64",
-        # rv64gc: qemu's rv64 model also has the Zba/Zbb/Zbc/Zbs bit-manipulation extensions
-        qemu_cpu="rv64,zba=false,zbb=false,zbc=false,zbs=false",
-        qemu_system="qemu-system-riscv64",
-        qemu_system_package="qemu-system-misc",
-        boot_machine="virt",
-        boot_cpu="rv64,zba=false,zbb=false,zbc=false,zbs=false",
-        console="ttyS0",
-        boot_firmware=("-bios", "default"),  # OpenSBI, shipped with qemu
-        # qemu 7.2's multi-threaded TCG loses the second hart's start now and then on a busy
-        # host: hart 0 in an exception storm, hart 1 faulting as it turns its MMU on, the
-        # console silent after OpenSBI. Beside 10 busy loops 11 of 60 boots hung, none of 40
-        # single-threaded, same median time to login (benchmarks/boot_under_load.py).
-        boot_tcg_thread="single",
-        kernel_formats=(("RISC-V Image", 0x38, b"RSC\x05"), ("EFI zboot", 4, b"zimg")),
-        elf_flags=(0x6, 0x4, "double-float ABI (lp64d)"),
-    ),
-)
+TABLE = Path(__file__).with_name("isas.toml")
+TUPLE_FIELDS = ("aliases", "boot_firmware", "boot_console_args", "boot_lacks", "native_on")
 
+
+def _row(data: dict) -> Isa:
+    """One [[isa]] row of isas.toml as an Isa (its tables as the tuples Isa holds)."""
+    row = {key: tuple(value) if key in TUPLE_FIELDS else value for key, value in data.items()
+           if key not in ("kernel_format", "elf_attribute", "elf_flags")}  # fmt: skip
+    formats = tuple((f["name"], f["offset"], bytes.fromhex(f["magic"])) for f in data.get("kernel_format", ()))
+    attributes = tuple(
+        (a["tag"], (*a["allowed"], *((None,) if a.get("may_be_absent") else ())), a["meaning"])
+        for a in data.get("elf_attribute", ())
+    )
+    flags = data.get("elf_flags")
+    return Isa(**row, kernel_formats=formats, elf_attributes=attributes,
+               elf_flags=(flags["mask"], flags["value"], flags["meaning"]) if flags else None)  # fmt: skip
+
+
+_DATA = tomllib.loads(TABLE.read_text())
+ISAS: tuple[Isa, ...] = tuple(_row(data) for data in _DATA["isa"])
 ISA_NAMES: tuple[str, ...] = tuple(isa.name for isa in ISAS)
+TIERS: dict[str, tuple[Isa, ...]] = {
+    f"tier{n}": tuple(isa for isa in ISAS if isa.tier == n) for n in sorted({isa.tier for isa in ISAS})
+}
+TIER_PROOF: dict[int, str] = {int(n): tier["proves"] for n, tier in _DATA["tier"].items()}
+# What --arch all means: every row proven beyond small programs (tier 3 rows are named).
+ALL: tuple[Isa, ...] = tuple(isa for isa in ISAS if isa.tier <= 2)
+SPECIAL_SPECS = ("all", *TIERS)
 
 
 def _lookup() -> dict[str, Isa]:
@@ -192,23 +132,28 @@ def get_isa(name: str) -> Isa:
     if isa is None:
         close = difflib.get_close_matches(name.lower(), _BY_NAME, n=1)
         hint = f" (did you mean {_BY_NAME[close[0]].name}?)" if close else ""
-        raise UsageError(f"unknown ISA {name!r}{hint}; valid: {', '.join(ISA_NAMES)}, or 'all'")
+        raise UsageError(f"unknown ISA {name!r}{hint}; valid: {', '.join(ISA_NAMES)}, or {', '.join(SPECIAL_SPECS)}")
     return isa
 
 
 def resolve_isas(spec: str) -> list[Isa]:
-    """ISAs from a comma-separated list of names, or 'all'; duplicates dropped, order kept."""
-    names = [part for part in spec.split(",") if part.strip()]
+    """ISAs from a comma-separated list of names, 'all' or a tier ('tier1', 'tier2');
+    duplicates dropped, order kept."""
+    names = [part.strip().lower() for part in spec.split(",") if part.strip()]
     if not names:
-        raise UsageError(f"no ISA given; valid: {', '.join(ISA_NAMES)}, or 'all'")
-    if any(n.strip().lower() == "all" for n in names):
-        return list(ISAS)
+        raise UsageError(f"no ISA given; valid: {', '.join(ISA_NAMES)}, or {', '.join(SPECIAL_SPECS)}")
     chosen: list[Isa] = []
     for name in names:
-        isa = get_isa(name)
-        if isa not in chosen:
-            chosen.append(isa)
+        group = ALL if name == "all" else TIERS.get(name) or (get_isa(name),)
+        chosen += [isa for isa in group if isa not in chosen]
     return chosen
+
+
+def runs_natively(isa: Isa) -> bool:
+    """Whether this machine's kernel runs the ISA's binaries without qemu (binfmt_misc does
+    not take them: musltool starts them under qemu-user on the oldest CPU itself)."""
+    host = host_isa()
+    return host is not None and (isa == host or host.name in isa.native_on)
 
 
 def host_isa() -> Isa | None:

@@ -30,10 +30,10 @@ from typing import BinaryIO
 
 from musltool.binfmt import binfmt_ready
 from musltool.docker import SessionContainer, docker_available, require_docker
+from musltool.emulators import qemu_user
 from musltool.errors import MissingToolError, UsageError
 from musltool.filetree import Tree, write_tree
-from musltool.hostparts import QEMU_USER_PACKAGE, require_program
-from musltool.isa import Isa, host_isa
+from musltool.isa import Isa, runs_natively
 from musltool.owners import temp_prefix
 from musltool.process import OUTPUT_LIMIT, Completed, call, log
 from musltool.toolchain.hostprograms import host_program
@@ -116,15 +116,15 @@ def oldest_cpu_env(isa: Isa) -> dict[str, str]:
 
 
 def emulator_prefix(isa: Isa, qemu: str) -> list[str]:
-    """What starts a program of `isa` on its oldest CPU: qemu-user for the host's own ISA
-    (binfmt does it, with QEMU_CPU, for every other ISA)."""
-    return [qemu, "-cpu", isa.qemu_cpu] if isa == host_isa() else []
+    """What starts a program of `isa` on its oldest CPU: qemu-user for an ISA this machine
+    runs natively (binfmt does it, with QEMU_CPU, for every other ISA)."""
+    return [qemu, "-cpu", isa.qemu_cpu] if runs_natively(isa) else []
 
 
-def helper_run_args(dns: Mapping[str, str], timeout: float) -> list[str]:
-    return [a for name, addr in sorted(dns.items()) for a in ("--dns", f"{name}={addr}")] + [
-        str(max(1, int(timeout)))
-    ]
+def helper_run_args(isa: Isa, dns: Mapping[str, str], timeout: float) -> list[str]:
+    personality = ["--linux32"] if isa.linux32 and runs_natively(isa) else []
+    names = [a for name, addr in sorted(dns.items()) for a in ("--dns", f"{name}={addr}")]
+    return [*names, *personality, str(max(1, int(timeout)))]
 
 
 class Session(ABC):
@@ -204,7 +204,7 @@ class DockerSession(Session):
         output: Output | None = None,
     ) -> RunResult:
         emulator = emulator_prefix(self.isa, f"/{QEMU_IN_IMAGE}")
-        argv = [f"/{HELPER_IN_IMAGE}", "run", *helper_run_args(self.dns, timeout), *emulator,
+        argv = [f"/{HELPER_IN_IMAGE}", "run", *helper_run_args(self.isa, self.dns, timeout), *emulator,
                 self.path(program), *args]  # fmt: skip
         guest = {**GUEST_ENV, **oldest_cpu_env(self.isa), **(env or {})}
         return _helper_call(self.container.exec_args(argv, guest), stdin, timeout, output)
@@ -273,7 +273,7 @@ class QemuSession(Session):
         env = {**GUEST_ENV, **oldest_cpu_env(self.isa), "TMPDIR": str(self.root / "tmp"),
                "PATH": str(self.root / "bin"), **(env or {})}  # fmt: skip
         isolate = ["--isolate", str(self.etc / "resolv.conf"), str(self.etc / "hosts")] if self.dns else []
-        argv = [str(helper_program()), "run", *isolate, *helper_run_args(self.dns, timeout),
+        argv = [str(helper_program()), "run", *isolate, *helper_run_args(self.isa, self.dns, timeout),
                 self.qemu, "-cpu", self.isa.qemu_cpu, self.path(program), *args]  # fmt: skip
         return _helper_call(argv, stdin, timeout, output, cwd=self.root, env=env)
 
@@ -287,7 +287,7 @@ class QemuRunner(Runner):
     name = "qemu"
 
     def check_ready(self, isa: Isa) -> None:
-        require_program(isa.qemu_binary, QEMU_USER_PACKAGE)
+        qemu_user(isa)
 
     @contextlib.contextmanager
     def session(
@@ -308,7 +308,7 @@ class QemuRunner(Runner):
 
 
 def _qemu_path(isa: Isa) -> str:
-    return require_program(isa.qemu_binary, QEMU_USER_PACKAGE)
+    return qemu_user(isa)
 
 
 def check_runner_name(name: str) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
+import resource
+import time
 from pathlib import Path
 
 import pytest
@@ -46,3 +49,30 @@ def fresh_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     cache = tmp_path / "cache"
     monkeypatch.setenv("MUSLTOOL_CACHE", str(cache))
     return cache
+
+
+# ---------------------------------------------------------------------------- time budget
+# MUSLTOOL_TEST_TIMES=FILE: every test (and every shared build, tests/integration/conftest.py)
+# appends one JSON line with its wall and CPU seconds; benchmarks/ci_budget.py makes the table
+# .ci/run ends with. CPU is this process's and its waited-for children's (qemu-user, zig,
+# make); what runs in docker containers belongs to containerd and is not counted.
+
+
+def cpu_seconds() -> float:
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def record_time(kind: str, name: str, wall: float, cpu: float) -> None:
+    path = os.environ.get("MUSLTOOL_TEST_TIMES")
+    if path:
+        line = json.dumps({"kind": kind, "name": name, "wall": round(wall, 2), "cpu": round(cpu, 2)}) + "\n"
+        with open(path, "a") as handle:  # one short write per line: appends do not interleave
+            handle.write(line)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    wall, cpu = time.monotonic(), cpu_seconds()
+    yield
+    record_time("test", item.nodeid, time.monotonic() - wall, cpu_seconds() - cpu)

@@ -57,8 +57,8 @@ def qemu_command(isa: Isa, kernel: Path, initramfs: Path, disk: Path) -> list[st
         "-m", str(MEMORY_MB), "-smp", "2", *isa.boot_firmware,
         "-kernel", str(kernel), "-initrd", str(initramfs), "-append", append,
         "-drive", f"file={disk},format=raw,if=none,id=disk,readonly=on",
-        "-device", "virtio-blk-pci,drive=disk",
-        "-nic", "none", "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot",
+        "-device", f"{isa.boot_disk_device},drive=disk",
+        "-nic", "none", "-display", "none", "-monitor", "none", *isa.boot_console_args, "-no-reboot",
     ]  # fmt: skip
 
 

@@ -24,15 +24,13 @@ from filelock import FileLock
 
 from musltool import settings
 from musltool.cache import cache_dir
+from musltool.debian import KEYRING, AptRoot
 from musltool.errors import DownloadError, MissingToolError, UsageError
 from musltool.files import atomic_write_bytes, read_regular, sha256_bytes, sha256_file
 from musltool.isa import Isa
-from musltool.process import log, run, which
+from musltool.process import log, which
 
 MANIFEST = "kernels.toml"
-KEYRING = Path("/usr/share/keyrings/debian-archive-keyring.gpg")
-APT_SOURCES = (Path("/etc/apt/sources.list"), Path("/etc/apt/sources.list.d"))
-DEBIAN_SUITES = ("bookworm", "trixie", "forky", "bullseye", "sid", "stable", "testing", "unstable")
 
 
 @dataclass(frozen=True)
@@ -67,94 +65,14 @@ def pins() -> dict[str, KernelPin]:
             isa=entry["isa"],
             debian_arch=entry["debian_arch"],
             package=entry["package"],
-            version=data["version"],
+            version=entry.get("version", data["version"]),
             sha256=entry["sha256"],
             image=entry["image"],
-            suite=data["suite"],
+            suite=entry.get("suite", data["suite"]),
             modules=tuple(data.get("modules", [])),
         )
         for entry in data["kernel"]
     }
-
-
-def debian_uri() -> str:
-    """The URI of this machine's configured Debian archive (not its security archive)."""
-    for path in _source_files():
-        text = path.read_text(errors="replace")
-        for uri, suites in _deb822_entries(text) + _one_line_entries(text):
-            if "security" not in uri and any(s.split("-")[0] in DEBIAN_SUITES for s in suites):
-                return uri.rstrip("/")
-    raise MissingToolError("no Debian archive is configured for apt on this machine: cannot fetch a kernel")
-
-
-def _source_files() -> list[Path]:
-    single, folder = APT_SOURCES
-    found = [single] if single.is_file() else []
-    if folder.is_dir():
-        found += sorted(p for p in folder.iterdir() if p.suffix in (".sources", ".list"))
-    return found
-
-
-def _deb822_entries(text: str) -> list[tuple[str, list[str]]]:
-    entries = []
-    for stanza in re.split(r"\n\s*\n", text):
-        fields = dict(re.findall(r"^(\w[\w-]*):\s*(.*)$", stanza, re.M))
-        if fields.get("Types", "").split()[:1] == ["deb"] or "deb" in fields.get("Types", "").split():
-            for uri in fields.get("URIs", "").split():
-                entries.append((uri, fields.get("Suites", "").split()))
-    return entries
-
-
-def _one_line_entries(text: str) -> list[tuple[str, list[str]]]:
-    entries = []
-    for line in text.splitlines():
-        words = [w for w in re.sub(r"\[.*?\]", "", line).split() if w]
-        if len(words) >= 3 and words[0] == "deb":
-            entries.append((words[1], [words[2]]))
-    return entries
-
-
-class AptRoot:
-    """A private apt configuration and state for one Debian architecture, in the cache."""
-
-    def __init__(self, arch: str, suite: str) -> None:
-        self.arch = arch
-        self.suite = suite
-        self.root = cache_dir() / "apt" / f"{suite}-{arch}"
-
-    def options(self) -> list[str]:
-        return [
-            "-o", f"Dir={self.root}",
-            "-o", f"Dir::State::status={self.root / 'var/lib/dpkg/status'}",
-            "-o", f"APT::Architecture={self.arch}",
-            "-o", f"APT::Architectures::={self.arch}",
-            "-o", "Debug::NoLocking=1",
-            "-o", "APT::Sandbox::User=root",
-        ]  # fmt: skip
-
-    def prepare(self) -> None:
-        for folder in ("etc/apt/sources.list.d", "etc/apt/preferences.d", "etc/apt/apt.conf.d",
-                       "var/lib/apt/lists/partial", "var/cache/apt/archives/partial", "var/lib/dpkg"):  # fmt: skip
-            (self.root / folder).mkdir(parents=True, exist_ok=True)
-        (self.root / "var/lib/dpkg/status").touch()
-        sources = (
-            f"Types: deb\nURIs: {debian_uri()}\nSuites: {self.suite}\nComponents: main\n"
-            f"Signed-By: {KEYRING}\n"
-        )
-        (self.root / "etc/apt/sources.list.d/debian.sources").write_text(sources)
-
-    def update(self) -> None:
-        self.prepare()
-        run(["apt-get", *self.options(), "update", "-qq"], error=DownloadError,
-            what=f"apt-get update for {self.suite}/{self.arch}")  # fmt: skip
-
-    def download(self, package: str, version: str, folder: Path) -> Path:
-        run(["apt-get", *self.options(), "download", f"{package}={version}"], cwd=folder,
-            error=DownloadError, what=f"apt-get download {package}={version}")  # fmt: skip
-        found = list(folder.glob(f"{package}_*.deb"))
-        if len(found) != 1:
-            raise DownloadError(f"apt-get download {package}={version} gave no single .deb")
-        return found[0]
 
 
 def kernel_dir(pin: KernelPin) -> Path:
@@ -198,14 +116,15 @@ def _fetch(pin: KernelPin, folder: Path, marker: Path) -> None:
     download.mkdir()
     try:
         log(f"fetching kernel {pin.package} {pin.version} ({pin.debian_arch}) with apt")
-        apt.update()
-        try:
-            deb = apt.download(pin.package, pin.version, download)
-        except DownloadError as exc:
-            raise DownloadError(
-                f"{pin.package}={pin.version} is not in the configured Debian source any more: "
-                f"pin a version it has in musltool/firmware/{MANIFEST} ({exc})"
-            ) from exc
+        with apt.locked():
+            apt.update()
+            try:
+                deb = apt.download(pin.package, pin.version, download)
+            except DownloadError as exc:
+                raise DownloadError(
+                    f"{pin.package}={pin.version} is not in the configured Debian source any more: "
+                    f"pin a version it has in musltool/firmware/{MANIFEST} ({exc})"
+                ) from exc
         got = sha256_file(deb)
         if got != pin.sha256:
             raise DownloadError(f"{deb.name}: sha256 {got}, pinned {pin.sha256}: not used")

@@ -16,7 +16,7 @@ from musltool.firmware.boot import proven_boot, record
 from musltool.firmware.bundle import MANIFEST, write_bundles
 from musltool.firmware.kernels import Kernel, fetch_kernel, user_kernel
 from musltool.firmware.tree import build_images
-from musltool.isa import Isa, resolve_isas
+from musltool.isa import SPECIAL_SPECS, Isa, resolve_isas
 
 
 @task(help={"arch": ARCH_HELP, "dist": "folder holding the BusyBox builds"})
@@ -63,6 +63,10 @@ FIRMWARE_HELP = {
 def _firmware_inputs(arch: str, kernel: str) -> tuple[list[Isa], Callable[[Isa], Kernel]]:
     """The ISAs, and a function giving each ISA's kernel (all checked before any work)."""
     isas = resolve_isas(arch)
+    cannot = [isa.name for isa in isas if not isa.qemu_system]
+    if cannot and not any(part.strip().lower() in SPECIAL_SPECS for part in arch.split(",")):
+        raise UsageError(f"{', '.join(cannot)} cannot boot here: no kernel and machine are in the ISA table for it")
+    isas = [isa for isa in isas if isa.qemu_system]  # 'all' and the tiers: the rows that boot
     if kernel and len(isas) > 1:
         raise UsageError("--kernel boots one ISA: give --arch too")
     if kernel:

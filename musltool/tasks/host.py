@@ -11,25 +11,42 @@ from invoke import task
 from musltool import doctor as doctor_mod
 from musltool.cli import download_options, one_line_errors
 from musltool.errors import UsageError
-from musltool.isa import ISAS, resolve_isas
+from musltool.isa import ISAS, TIER_PROOF, TIERS, resolve_isas
 from musltool.toolchain import prepare_toolchain, provider_of
+
+ARMHF_NOTE = (
+    "armhf means armv7 here, as in Debian and Docker (linux/arm/v7); Alpine's armhf is ARMv6 "
+    "with VFPv2: that is armv6 (linux/arm/v6)."
+)
 
 
 @task
 @one_line_errors
 def isas(c):
-    """Show the ISA table: names accepted, triples, qemu and docker platforms."""
-    print(f"{'ISA':<8} {'triple':<24} {'zig target':<22} {'qemu':<22} {'docker':<14} aliases")
+    """Show the ISA table: tiers, names accepted, triples, oldest CPUs, qemu and docker platforms."""
+    print(f"{'ISA':<12} {'tier':<5} {'triple':<24} {'zig target':<25} {'qemu-user -cpu':<20} {'docker':<15} aliases")
     for isa in ISAS:
+        qemu = f"Debian {isa.qemu_user_suite}'s {isa.binfmt_name} (fetched)" if isa.qemu_user_suite else isa.qemu_binary
         print(
-            f"{isa.name:<8} {isa.musl_triple:<24} {isa.zig_target:<22} {isa.qemu_binary:<22} "
-            f"{isa.docker_platform:<14} {', '.join(isa.aliases)}"
+            f"{isa.name:<12} {isa.tier:<5} {isa.musl_triple:<24} {isa.zig_target:<25} {isa.qemu_cpu:<20} "
+            f"{isa.docker_platform:<15} {', '.join(isa.aliases)}"
         )
+        print(f"{'':<18} oldest CPU: {isa.oldest_cpu}; runs under {qemu}")
+        booted = f"{isa.qemu_system} -M {isa.boot_machine} -cpu {isa.boot_cpu}" if isa.qemu_system else "no kernel pinned"
+        print(f"{'':<18} boots: {booted}")
+    print()
+    for tier, proof in TIER_PROOF.items():
+        print(f"tier {tier} proves: {proof}")
+    print(ARMHF_NOTE)
+    print("--arch takes a name or alias, a comma list, all, " + ", ".join(TIERS))
 
 
-@task(help={"arch": "ISAs whose binfmt entries to report (default all)"})
+EVERY_ROW = ",".join(TIERS)  # setup and doctor: tier 3 rows too
+
+
+@task(help={"arch": "ISAs whose binfmt entries to report (default every row, tier 3 too)"})
 @one_line_errors
-def doctor(c, arch="all"):
+def doctor(c, arch=EVERY_ROW):
     """Report what this host has: docker, qemu, binfmt entries, leftovers, zig, cache.
 
     Leftovers are containers, images, temporary folders and processes of runs that are gone
@@ -42,14 +59,14 @@ def doctor(c, arch="all"):
 
 @task(
     help={
-        "arch": "ISAs to register in binfmt_misc (default all)",
+        "arch": "ISAs to register in binfmt_misc (default every row, tier 3 too)",
         "packages": "install missing Debian packages (docker.io, qemu-user-static, qemu-system-*, e2fsprogs...) with apt-get",
         "docker": "start dockerd (no bridge, no iptables) when it is not answering",
         "toolchain": "also make this toolchain ready (as toolchain.fetch does): debian-gcc installs Debian's cross GCC and builds musl for it",
     }
 )
 @one_line_errors
-def setup(c, arch="all", packages=True, docker=True, toolchain=""):
+def setup(c, arch=EVERY_ROW, packages=True, docker=True, toolchain=""):
     """Install and register what is missing (Debian packages, binfmt with the F flag, dockerd)."""
     isas = resolve_isas(arch)
     if toolchain:

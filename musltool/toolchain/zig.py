@@ -44,7 +44,7 @@ class ZigToolchain(Toolchain):
 
     def driver_config(self) -> DriverConfig:
         zig = zig_executable()
-        target = ("-target", self.isa.zig_target, f"-mcpu={self.isa.zig_cpu}")
+        target = ("-target", self.isa.zig_target, f"-mcpu={self.isa.zig_cpu}", *self.isa_flags)
         binutils = (sys.executable, "-m", "musltool.toolchain.binutils")
         commands = {
             "gcc": (zig, "cc", *target),
@@ -66,13 +66,18 @@ class ZigToolchain(Toolchain):
             dropped_linker_options=dict(manifest.get("dropped_linker_options", {})),
         )
 
+    @property
+    def isa_flags(self) -> tuple[str, ...]:
+        return tuple(_manifest().get("isa_flags", {}).get(self.isa.name, ()))
+
     def identity(self) -> dict[str, str]:
-        return {
+        found = {
             "provider": "zig",
             "version": zig_version(),
             "target": self.isa.zig_target,
             "cpu": self.isa.zig_cpu,
         }
+        return found | ({"flags": " ".join(self.isa_flags)} if self.isa_flags else {})
 
 
 def prepare_zig(name: str, isas: list[Isa], options: object, sha256: str = "", trust: bool = False) -> list[str]:

@@ -15,18 +15,22 @@
 #
 # MUSLTOOL_ISOLATED=1 says the session has its own /etc, /var, /dev and network namespace
 # (a container): tests that add users, start daemons or bind ports run only then, never on a
-# host. MUSLTOOL_EMULATED=1 says the ISA runs under qemu-user. MUSLTOOL_SUITE_DATA is a folder of small archives to unpack (zip, xz, lzma, deb).
+# host. MUSLTOOL_EMULATED=1 says the ISA runs under qemu-user, MUSLTOOL_BYTE_SWAPPED=1 that its
+# byte order is not the host's. MUSLTOOL_ENDIAN is the ISA table's byte order (little or big).
+# MUSLTOOL_SUITE_DATA is a folder of small archives to unpack (zip, xz, lzma, deb).
 
 APPLETS=" $(echo $(busybox --list)) "
 WORK="${TMPDIR:-/tmp}"
 ISOLATED="${MUSLTOOL_ISOLATED:-}"
 EMULATED="${MUSLTOOL_EMULATED:-}"  # set when this ISA runs under qemu-user
+SWAPPED="${MUSLTOOL_BYTE_SWAPPED:-}"  # set when qemu-user swaps bytes between guest and host
+ENDIAN="${MUSLTOOL_ENDIAN:-little}"
 DATA="${MUSLTOOL_SUITE_DATA:-/suite-data}"
 MACHINE="${MUSLTOOL_MACHINE:-}"  # what uname -m must say: the ISA table's, not the applet's own
 KNOCKOUT="${MUSLTOOL_KNOCKOUT:-}"  # run every test again with its applet knocked out
 STANDINS="exit0 exit1 echo"  # does nothing; fails; echoes its arguments
 BB=$(command -v busybox)
-export WORK DATA ISOLATED EMULATED MACHINE
+export WORK DATA ISOLATED EMULATED SWAPPED ENDIAN MACHINE
 # Applets that take --help as an ordinary argument (POSIX: test, true, false, echo).
 NOHELP=" true false test [ [[ echo "
 N=  # one dot per test so far: ${#N} numbers the tests without shell arithmetic
@@ -180,6 +184,16 @@ tiso() {
 tnative() {
 	case "$ISOLATED:$EMULATED" in
 	?*:) t "$@" ;;
+	*) take "$1" ;;
+	esac
+}
+
+# tnetlink: an isolated test of netlink replies, skipped where qemu-user swaps bytes between
+# guest and host: it swaps the attributes it knows and passes the others through unswapped
+# (qemu 7.2 on s390x: "ip: deficit 4, rta_len=1024!"), so the applet rests on other evidence.
+tnetlink() {
+	case "$SWAPPED" in
+	"") tiso "$@" ;;
 	*) take "$1" ;;
 	esac
 }
@@ -807,7 +821,9 @@ dd if=/dev/zero of=s.img bs=1k count=1024 2>/dev/null; mkswap -L musl s.img >/de
 EOF
 # The superblock's magic number read back (0x138f: minix v1, 30-character names), and a
 # damaged one found.
-t "mkfs.minix dd od head" "minix image" "352 inodes 1024 blocks 8f 13" <<'EOF'
+# The minix superblock's magic 0x138f is in the machine's byte order (Linux reads it so).
+case "$ENDIAN" in big) MINIX_MAGIC="13 8f" ;; *) MINIX_MAGIC="8f 13" ;; esac
+t "mkfs.minix dd od head" "minix image" "352 inodes 1024 blocks $MINIX_MAGIC" <<'EOF'
 dd if=/dev/zero of=m.img bs=1k count=1024 2>/dev/null; echo $(mkfs.minix m.img | head -n 2) $(od -An -tx1 -j 1040 -N 2 m.img)
 EOF
 t "fsck.minix dd mkfs.minix printf" "passes a clean image, fails a damaged one" "0 8" <<'EOF'
@@ -1022,16 +1038,16 @@ EOF
 tiso "ifconfig grep" "shows an interface" "127.0.0.1" <<'EOF'
 ifconfig lo | grep -o '127.0.0.1' | head -n 1
 EOF
-tiso "ip grep" "shows addresses" "inet 127.0.0.1" <<'EOF'
+tnetlink "ip grep" "shows addresses" "inet 127.0.0.1" <<'EOF'
 ip addr show lo | grep -o 'inet 127.0.0.1'
 EOF
-tiso "ipaddr grep" "shows addresses" "inet 127.0.0.1" <<'EOF'
+tnetlink "ipaddr grep" "shows addresses" "inet 127.0.0.1" <<'EOF'
 ipaddr show lo | grep -o 'inet 127.0.0.1'
 EOF
-tiso "iplink grep" "shows links" "LOOPBACK" <<'EOF'
+tnetlink "iplink grep" "shows links" "LOOPBACK" <<'EOF'
 iplink show lo | grep -o LOOPBACK
 EOF
-tiso "iproute grep" "shows routes" "127.0.0.1" <<'EOF'
+tnetlink "iproute grep" "shows routes" "127.0.0.1" <<'EOF'
 iproute show table local | grep -o '127.0.0.1' | head -n 1
 EOF
 tnative "iprule grep" "shows rules" "lookup local" <<'EOF'

@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -21,9 +22,10 @@ from musltool.build import build
 from musltool.catalog import load_recipe
 from musltool.docker import require_docker
 from musltool.fetch import fetch_options
-from musltool.isa import ISAS, get_isa
+from musltool.isa import ISAS, TIERS, get_isa
 from musltool.kinds.base import BuildOptions
 from musltool.runners import DockerRunner, QemuRunner
+from tests.conftest import cpu_seconds, record_time
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,7 +40,7 @@ def pytest_collection_modifyitems(items):
 def host_parts_present():
     """Fails every integration test at once, with the reason, if a host part is missing."""
     require_docker()
-    for isa in ISAS:
+    for isa in ISAS:  # every row, tier 3 too
         DockerRunner().check_ready(isa)
         QemuRunner().check_ready(isa)
 
@@ -56,7 +58,7 @@ class SharedBuilds:
 
     def dist(self, recipe: str, isa: str, runner: str = "auto", version: str | None = None,
              toolchain: str = "zig", **kind) -> Path:  # fmt: skip
-        if recipe == "busybox" and not kind:
+        if recipe == "busybox" and not kind and isa in UPSTREAM_TESTSUITE_ISAS:
             # The default BusyBox build (defconfig) is made once per ISA with BusyBox's own
             # testsuite: the test of that mode and every test needing defconfig read it.
             kind = {"upstream_tests": True}
@@ -71,7 +73,9 @@ class SharedBuilds:
             if failed.is_file():
                 pytest.fail(f"shared build failed earlier in this run: {failed.read_text()}")
             try:
+                wall, cpu = time.monotonic(), cpu_seconds()
                 build(load_recipe(recipe), get_isa(isa), options)
+                record_time("shared build", f"{dist.name} {isa}", time.monotonic() - wall, cpu_seconds() - cpu)
             except Exception as exc:
                 failed.write_text(f"{recipe} for {isa}: {type(exc).__name__}: {exc}")
                 raise
@@ -105,6 +109,10 @@ def shared(tmp_path_factory, mirror_url) -> SharedBuilds:
     return SharedBuilds(root / "shared-builds", (mirror_url,) if mirror_url else ())
 
 
+# Where the shared defconfig build also runs BusyBox's own testsuite: tier 1, and s390x, the
+# big-endian row (elsewhere in tier 2 the build is the one `invoke build --recipe busybox` makes).
+UPSTREAM_TESTSUITE_ISAS = {*(isa.name for isa in TIERS["tier1"]), "s390x"}
+
 # The expensive shared builds, heaviest first, per worker: with several workers each makes
 # its own share at the start of the run, beside the others, instead of one worker making a
 # build while another waits on its lock. A worker takes whole ISAs of BusyBox (defconfig and
@@ -115,11 +123,16 @@ WARM_UP = {
         ("busybox", "x86_64", {}), ("busybox", "x86_64", {"knock_out": True}),
         ("busybox", "x86_64", {"config": "minimal"}),
         ("libarchive", "armv7", {}), ("libarchive", "riscv64", {}),
-        ("cxx-demo", "aarch64", {}), ("cxx-demo", "x86_64", {})],
+        ("cxx-demo", "aarch64", {}), ("cxx-demo", "x86_64", {}),
+        ("busybox", "s390x", {}), ("busybox", "s390x", {"config": "minimal"}),
+        ("busybox", "ppc64le", {}), ("busybox", "ppc64le", {"config": "minimal"}),
+        ("busybox", "x86", {}), ("busybox", "x86", {"config": "minimal"})],
     1: [("busybox", "riscv64", {}), ("busybox", "riscv64", {"config": "minimal"}),
         ("busybox", "armv7", {}), ("busybox", "armv7", {"config": "minimal"}),
         ("libarchive", "x86_64", {}), ("libarchive", "aarch64", {}),
-        ("cxx-demo", "armv7", {}), ("cxx-demo", "riscv64", {})],
+        ("cxx-demo", "armv7", {}), ("cxx-demo", "riscv64", {}),
+        ("busybox", "loongarch64", {}), ("busybox", "loongarch64", {"config": "minimal"}),
+        ("busybox", "armv6", {}), ("busybox", "armv6", {"config": "minimal"})],
 }  # fmt: skip
 
 
@@ -143,7 +156,7 @@ def shared_builds_warmed_up(shared) -> None:
 @pytest.fixture(scope="session")
 def busybox_minimal_dist(shared) -> Path:
     """BusyBox minimal built and verified for all four ISAs, once for the run."""
-    for isa in ISAS:
+    for isa in TIERS["tier1"]:
         dist = shared.dist("busybox", isa.name, config="minimal")
     return dist
 

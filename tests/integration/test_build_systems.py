@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from musltool.elf import require_static_binary
-from musltool.isa import ISAS, get_isa
+from musltool.isa import TIERS, get_isa
 from tests.integration.conftest import invoke
 from tests.integration.helpers import OLDEST_USER_CPU
 
-ISA_NAMES = [isa.name for isa in ISAS]
+ISA_NAMES = [isa.name for isa in TIERS["tier1"]]
 
 # C++ with threads, exceptions and iostream; `machine` compares uname's answer to its argument.
 DEMO_CPP = """#include <atomic>

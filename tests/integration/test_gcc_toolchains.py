@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from musltool.isa import ISAS
+from musltool.isa import TIERS
 from musltool.toolchain import get_toolchain
 from tests.loopback import LoopbackServer
 
@@ -127,7 +127,7 @@ def toolchain_world(tmp_path_factory):
     version = f"test-{uuid.uuid4().hex[:8]}"  # a fresh cache folder in the shared test cache
     server = LoopbackServer()
     bootlin, muslcc = [], []
-    for isa in ISAS:
+    for isa in TIERS["tier1"]:
         name, data, entry = bootlin_archive(isa, folder, version)
         server.files[name] = data
         bootlin.append(entry | {"sha256": hashlib.sha256(data).hexdigest()})
@@ -166,13 +166,13 @@ def invoke(world, *args: str, cwd: Path):
 def test_fetch_all_then_build_all_with_bootlin(toolchain_world, tmp_path):
     server = toolchain_world["server"]
     fetched = invoke(
-        toolchain_world, "toolchain.fetch", "--arch", "all", "--toolchain", "bootlin", cwd=tmp_path
+        toolchain_world, "toolchain.fetch", "--arch", "tier1", "--toolchain", "bootlin", cwd=tmp_path
     )
     assert fetched.returncode == 0, fetched.stderr
     assert fetched.stdout.count("fetched") == 4
     gets = sum(server.gets.values())
     again = invoke(
-        toolchain_world, "toolchain.fetch", "--arch", "all", "--toolchain", "bootlin", cwd=tmp_path
+        toolchain_world, "toolchain.fetch", "--arch", "tier1", "--toolchain", "bootlin", cwd=tmp_path
     )
     assert again.stdout.count("already cached") == 4
     assert sum(server.gets.values()) == gets  # a second fetch downloads nothing
@@ -181,7 +181,7 @@ def test_fetch_all_then_build_all_with_bootlin(toolchain_world, tmp_path):
         toolchain_world,
         "build",
         "--arch",
-        "all",
+        "tier1",
         "--toolchain",
         "bootlin",
         "--runner",
@@ -189,7 +189,7 @@ def test_fetch_all_then_build_all_with_bootlin(toolchain_world, tmp_path):
         cwd=tmp_path,
     )
     assert built.returncode == 0, built.stderr
-    for isa in ISAS:
+    for isa in TIERS["tier1"]:
         import json
 
         report = json.loads((tmp_path / "dist" / isa.name / "hello.json").read_text())

@@ -19,7 +19,7 @@ from musltool.docker import remove_image
 from musltool.errors import UsageError
 from musltool.fetch import fetch_options
 from musltool.firmware.rootfs import build_rootfs, check_image, make_image
-from musltool.isa import ISAS, get_isa
+from musltool.isa import TIERS, get_isa
 from musltool.kinds.base import BuildOptions
 from musltool.package import package
 from tests.integration.conftest import ROOT, invoke
@@ -28,7 +28,7 @@ from tests.integration.conftest import ROOT, invoke
 @pytest.fixture(scope="module")
 def hello_dist(shared, tmp_path_factory) -> Path:
     """hello for all four ISAs, copied so that packaging tests can write beside it."""
-    for isa in ISAS:
+    for isa in TIERS["tier1"]:
         source = shared.dist("hello", isa.name)
     dist = tmp_path_factory.mktemp("hello") / "dist"
     shutil.copytree(source, dist)
@@ -42,12 +42,12 @@ def sha256sum_check(folder: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_package_writes_tarballs_sums_and_manifest(hello_dist):
-    packages = package(load_recipe("hello"), list(ISAS), hello_dist)
+    packages = package(load_recipe("hello"), list(TIERS["tier1"]), hello_dist)
     names = sorted(p.path.name for p in packages)
-    assert names == sorted(f"hello-1.0.0-{isa.name}.tar.gz" for isa in ISAS)
+    assert names == sorted(f"hello-1.0.0-{isa.name}.tar.gz" for isa in TIERS["tier1"])
     assert sha256sum_check(hello_dist).returncode == 0
     manifest = json.loads((hello_dist / "hello.manifest.json").read_text())
-    assert set(manifest["isas"]) == {isa.name for isa in ISAS}
+    assert set(manifest["isas"]) == {isa.name for isa in TIERS["tier1"]}
     entry = manifest["isas"]["armv7"]
     assert entry["verification"]["passed"] and entry["toolchain"]["provider"] == "zig"
     assert entry["checks"]["attribute:TAG_ABI_VFP_ARGS"]
@@ -62,18 +62,18 @@ def test_package_writes_tarballs_sums_and_manifest(hello_dist):
 
 def test_tarballs_are_written_reproducibly(hello_dist, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
-    (pkg,) = package(load_recipe("hello"), [ISAS[1]], hello_dist)
+    (pkg,) = package(load_recipe("hello"), [TIERS["tier1"][1]], hello_dist)
     raw = pkg.path.read_bytes()
     assert raw[4:8] == b"\0\0\0\0"  # gzip header carries no timestamp
     with tarfile.open(fileobj=io.BytesIO(gzip.decompress(raw))) as tar:
         members = tar.getmembers()
     assert [m.name for m in members] == sorted(m.name for m in members)
     assert {(m.uid, m.gid, m.mtime) for m in members} == {(0, 0, 1700000000)}
-    assert (package(load_recipe("hello"), [ISAS[1]], hello_dist)[0].path.read_bytes()) == raw
+    assert (package(load_recipe("hello"), [TIERS["tier1"][1]], hello_dist)[0].path.read_bytes()) == raw
 
 
 def test_tampered_tarball_fails_sha256sum(hello_dist, tmp_path):
-    package(load_recipe("hello"), list(ISAS), hello_dist)
+    package(load_recipe("hello"), list(TIERS["tier1"]), hello_dist)
     copy = tmp_path / "release"
     shutil.copytree(hello_dist, copy)
     victim = copy / "hello-1.0.0-riscv64.tar.gz"
@@ -91,15 +91,15 @@ def test_unverified_builds_are_refused(hello_dist, tmp_path):
     binary = dist / "aarch64" / "hello"
     binary.write_bytes(binary.read_bytes() + b"\0")  # changed after verification
     with pytest.raises(UsageError, match="changed since it was verified"):
-        package(load_recipe("hello"), list(ISAS), dist)
+        package(load_recipe("hello"), list(TIERS["tier1"]), dist)
     report_path = dist / "x86_64" / "hello.json"
     report = json.loads(report_path.read_text())
     report["verification"]["results"][0]["status"] = "failed"
     report_path.write_text(json.dumps(report))
     with pytest.raises(UsageError, match="failed verification"):
-        package(load_recipe("hello"), [ISAS[0]], dist)
+        package(load_recipe("hello"), [TIERS["tier1"][0]], dist)
     with pytest.raises(UsageError, match="no build of hello for riscv64"):
-        package(load_recipe("hello"), [ISAS[3]], tmp_path / "empty")
+        package(load_recipe("hello"), [TIERS["tier1"][3]], tmp_path / "empty")
     assert not list(dist.glob("*.tar.gz"))  # all or nothing
 
 
@@ -107,7 +107,7 @@ def test_package_task_refuses_with_one_line(hello_dist, tmp_path):
     dist = tmp_path / "dist"
     shutil.copytree(hello_dist, dist)
     (dist / "armv7" / "hello").write_bytes(b"not the verified binary")
-    proc = invoke("package", "--arch", "all", "--no-build", "--dist", str(dist))
+    proc = invoke("package", "--arch", "tier1", "--no-build", "--dist", str(dist))
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "changed since it was verified: refusing" in proc.stderr
 
@@ -132,7 +132,7 @@ def test_package_builds_what_is_missing_and_ships_the_busybox_config(shared, tmp
 
 
 @pytest.mark.xdist_group("busybox-images")
-@pytest.mark.parametrize("isa", ISAS, ids=lambda isa: isa.name)
+@pytest.mark.parametrize("isa", TIERS["tier1"], ids=lambda isa: isa.name)
 def test_rootfs_and_image(busybox_minimal_dist, isa, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1234567890")
     fs = build_rootfs(busybox_minimal_dist, isa)

@@ -23,8 +23,9 @@ SHT_STRTAB, SHT_DYNAMIC, SHT_ATTRIBUTES = 3, 6, 0x70000003
 DT_NULL, DT_NEEDED, DT_STRTAB = 0, 1, 5
 # ARM build attributes (tag numbers from the ARM ABI addenda)
 TAG_CPU_ARCH, TAG_FP_ARCH, TAG_ADVANCED_SIMD_ARCH, TAG_ABI_VFP_ARGS = 6, 10, 12, 28
-ARMV7, ARMV8 = 10, 14
-VFPV3_D16, VFPV4 = 4, 5
+TAG_NAMES = {6: "CPU_ARCH", 10: "FP_ARCH", 12: "ADVANCED_SIMD_ARCH", 28: "ABI_VFP_ARGS"}
+ARMV6, ARMV6KZ, ARMV6T2, ARMV7, ARMV8 = 6, 7, 8, 10, 14
+VFPV2, VFPV3_D16, VFPV4 = 2, 4, 5
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,15 @@ GOOD = {
     "aarch64": Elf(machine=183),
     "armv7": ARMV7_GOOD,
     "riscv64": Elf(machine=243, flags=0x5),  # RVC + double-float ABI
-}
+    # Tier 2, with the e_flags and attributes zig gives their hello
+    "x86": Elf(machine=3, bits=32),
+    "armv6": Elf(machine=40, bits=32, flags=0x05000400, attributes={TAG_CPU_ARCH: ARMV6, TAG_FP_ARCH: VFPV2, TAG_ABI_VFP_ARGS: 1}),
+    "ppc64le": Elf(machine=21, flags=0x2),  # ELFv2
+    "s390x": Elf(machine=22, little=False),
+    "mips64el": Elf(machine=8, flags=0x80000005),  # MIPS64r2, n64, noreorder + cpic
+    "mipsel": Elf(machine=8, bits=32, flags=0x70001005),  # MIPS32r2, o32, noreorder + cpic
+    "loongarch64": Elf(machine=258, flags=0x43),  # object version 1, double-float ABI
+}  # fmt: skip
 
 
 def failed(path: Path, isa: str) -> dict[str, str]:
@@ -179,8 +188,8 @@ def test_a_binary_for_another_isa_fails_the_machine_check_naming_it(built, asked
 
 
 def test_an_unknown_machine_is_named_by_number_and_class(tmp_path):
-    problems = failed(Elf(machine=22).write(tmp_path / "p"), "x86_64")  # s390
-    assert problems["machine"] == "built for EM_S390 (64-bit), expected x86_64 (EM_X86_64)"
+    problems = failed(Elf(machine=43).write(tmp_path / "p"), "x86_64")  # SPARC V9: no row
+    assert problems["machine"] == "built for EM_SPARCV9 (64-bit), expected x86_64 (EM_X86_64)"
 
 
 def test_a_32_bit_file_for_a_64_bit_isa_fails_the_class_check_only(tmp_path):
@@ -262,6 +271,42 @@ def test_armv7_without_attributes_fails_the_ones_it_must_state(tmp_path):
 def test_riscv64_needs_the_double_float_abi(flags, tmp_path):
     problems = failed(replace(GOOD["riscv64"], flags=flags).write(tmp_path / "p"), "riscv64")
     assert problems == {"abi-flags": f"e_flags 0x{flags:08x}: not double-float ABI (lp64d)"}
+
+
+@pytest.mark.parametrize(
+    ("isa", "flags", "why"),
+    [("ppc64le", 0x1, "ELFv1 (big-endian POWER's old ABI)"), ("ppc64le", 0x0, "no ABI stated"),
+     ("mips64el", 0xA0000005, "MIPS64 release 6 (re-encoded instructions)"),
+     ("mips64el", 0x80000025, "n32 ABI"), ("mips64el", 0x60000005, "MIPS64 release 1"),
+     ("mipsel", 0x90001005, "MIPS32 release 6"), ("mipsel", 0x70000005, "no o32 ABI stated"),
+     ("mipsel", 0x70002005, "o64 ABI"), ("loongarch64", 0x41, "soft-float ABI"),
+     ("loongarch64", 0x42, "single-float ABI")],
+)  # fmt: skip
+def test_tier_two_abi_flags_refuse_other_abis_and_levels(isa, flags, why, tmp_path):
+    problems = failed(replace(GOOD[isa], flags=flags).write(tmp_path / "p"), isa)
+    assert list(problems) == ["abi-flags"], why
+
+
+@pytest.mark.parametrize(
+    ("tag", "value"),
+    [(TAG_CPU_ARCH, ARMV7), (TAG_CPU_ARCH, ARMV6T2), (TAG_FP_ARCH, VFPV3_D16), (TAG_FP_ARCH, VFPV4),
+     (TAG_ADVANCED_SIMD_ARCH, 1), (TAG_ABI_VFP_ARGS, 0)],
+)  # fmt: skip
+def test_armv6_refuses_what_an_arm1176_lacks(tag, value, tmp_path):
+    elf = replace(GOOD["armv6"], attributes={**GOOD["armv6"].attributes, tag: value})
+    assert list(failed(elf.write(tmp_path / "p"), "armv6")) == [f"attribute:TAG_{TAG_NAMES[tag]}"]
+
+
+def test_armv6_takes_v6kz_and_an_armv6_binary_is_no_armv7_one(tmp_path):
+    v6kz = replace(GOOD["armv6"], attributes={**GOOD["armv6"].attributes, TAG_CPU_ARCH: ARMV6KZ})
+    assert failed(v6kz.write(tmp_path / "kz"), "armv6") == {}
+    assert list(failed(GOOD["armv6"].write(tmp_path / "v6"), "armv7")) == ["attribute:TAG_CPU_ARCH"]
+
+
+def test_s390x_refuses_a_little_endian_file(tmp_path):
+    assert failed(replace(GOOD["s390x"], little=True).write(tmp_path / "p"), "s390x") == {
+        "endianness": "little-endian"
+    }
 
 
 def test_isas_without_flag_rules_ignore_e_flags(tmp_path):

@@ -156,6 +156,7 @@ def test_package_refuses_a_malformed_report_in_one_line(tmp_path, text):
         (("build", "--arch"), "needed value and was not given one"),
         (("build", "--bogus"), "No idea what '--bogus' is!"),
         (("build", "--arch", "sparc"), "unknown ISA 'sparc'"),
+        (("boot", "--arch", "armv6,aarch64"), "armv6 cannot boot here: no kernel and machine"),
         (("build", "--recipe", "nope"), "unknown recipe 'nope'"),
         (("build", "--src", "/no/such.c"), "source file not found"),
         (("build", "--src", "/tmp"), "--src /tmp is a folder"),
@@ -176,7 +177,8 @@ def test_bad_input_is_one_line(args, words, tmp_path):
 
 def test_unknown_isa_lists_the_valid_ones():
     proc = invoke("build", "--arch", "sparc")
-    one_line(proc, 2, "valid: x86_64, aarch64, armv7, riscv64, or 'all'")
+    one_line(proc, 2, "valid: x86_64, aarch64, armv7, riscv64, x86, armv6, ppc64le, s390x, mips64el, "
+                      "mipsel, loongarch64, or all, tier1, tier2, tier3")
 
 
 def test_clean_refuses_a_folder_musltool_did_not_make(tmp_path):

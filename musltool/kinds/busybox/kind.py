@@ -19,7 +19,7 @@ from musltool.errors import BuildError, UsageError
 from musltool.fetch import FetchOptions, Source
 from musltool.files import sha256_file
 from musltool.filetree import Tree, read_folder
-from musltool.isa import Isa, host_isa
+from musltool.isa import Isa, runs_natively
 from musltool.kconfig import KconfigTree, not_held, parse_config, read_config_file, set_symbols
 from musltool.kinds.base import Builder, Built, SuiteRun
 from musltool.kinds.busybox.applets import (
@@ -44,7 +44,15 @@ from musltool.kinds.busybox.suite import (
     run_one_by_one,
 )
 from musltool.kinds.busybox.upstream import SOURCE as UPSTREAM
-from musltool.kinds.busybox.upstream import files_in, run_testsuite, upstream_results
+from musltool.kinds.busybox.upstream import (
+    all_text,
+    byte_order_tables,
+    expected_failures,
+    files_in,
+    run_testsuite,
+    text_tables,
+    upstream_results,
+)
 from musltool.process import last_meaningful_line, stream_lines
 from musltool.recipes import Recipe
 from musltool.report import BuildReport, Evidence, Status, TestResult
@@ -76,19 +84,6 @@ def list_applets(recipe: Recipe, version: str | None, fetch_options: FetchOption
     return sorted(applet_map(source_tree(recipe, chosen, source, fetch_options)))
 
 
-def _all_text(table: dict[str, Any]) -> str | None:
-    bad = [k for k, v in table.items() if not isinstance(v, str) or not v.strip()]
-    return f"{bad[0]}: the reason must be text" if bad else None
-
-
-def _text_tables(table: dict[str, Any]) -> str | None:
-    for version, inner in table.items():
-        problem = _all_text(inner) if isinstance(inner, dict) else "must be a table"
-        if problem:
-            return f"{version}: {problem}"
-    return None
-
-
 class BusyboxBuilder(Builder):
     kind = "busybox"
     recipe_keys: ClassVar[dict[str, Key]] = {
@@ -96,11 +91,12 @@ class BusyboxBuilder(Builder):
         "fixups": Key(list, items=FIXUP),
         "patches": Key(list, items=PATCH),
         # applet = "why no test here can exercise it": the reviewed bound on not-testable
-        "not_testable": Key(dict, check=_all_text),
+        "not_testable": Key(dict, check=all_text),
         # version -> {test name = "its cause"}: failures of the upstream testsuite understood
-        "upstream_expected_failures": Key(dict, check=_text_tables),
+        "upstream_expected_failures": Key(dict, check=text_tables),
+        "upstream_expected_failures_by_byte_order": Key(dict, check=byte_order_tables),
         # test file = "why": upstream test files run only where the ISA runs natively
-        "upstream_native_only": Key(dict, check=_all_text),
+        "upstream_native_only": Key(dict, check=all_text),
     }
     Options = BusyboxOptions
     actions: ClassVar[dict[str, tuple[str, Callable[..., list[str]]]]] = {
@@ -319,11 +315,14 @@ class BusyboxBuilder(Builder):
         # `busybox --list` is the busybox applet doing its job.
         outcome.tests.append(SuiteTest("busybox", "--list", listing.status is Status.PASSED, source="list"))
         if self._shell_can_run_suite(session, expected):
-            env = {"MUSLTOOL_SUITE_DATA": session.path(SUITE_DATA), "MUSLTOOL_MACHINE": self.isa.uname_machine}
+            env = {"MUSLTOOL_SUITE_DATA": session.path(SUITE_DATA), "MUSLTOOL_MACHINE": self.isa.uname_machine,
+                   "MUSLTOOL_ENDIAN": self.isa.byte_order}  # fmt: skip
             if session.isolated:
                 env["MUSLTOOL_ISOLATED"] = "1"
-            if self.isa != host_isa():
+            if not runs_natively(self.isa):
                 env["MUSLTOOL_EMULATED"] = "1"
+                if self.isa.little_endian != (sys.byteorder == "little"):
+                    env["MUSLTOOL_BYTE_SWAPPED"] = "1"
             if self.kind_options.knock_out:
                 env["MUSLTOOL_KNOCKOUT"] = "1"
             timeout = SUITE_TIMEOUT * (len(STANDINS) + 1 if self.kind_options.knock_out else 1)
@@ -347,9 +346,9 @@ class BusyboxBuilder(Builder):
         applet join that applet's evidence."""
         src = source_tree(self.recipe, self.version, self.source, self.options.fetch)
         config = built.companions["busybox.config"].read_text()
-        left_out = files_in(src, self.recipe.data.get("upstream_native_only", {})) if self.isa != host_isa() else {}
+        left_out = files_in(src, self.recipe.data.get("upstream_native_only", {})) if not runs_natively(self.isa) else {}
         tests, tail = run_testsuite(src, built.binary, config, {}, left_out=tuple(left_out))
-        expected = self.recipe.data.get("upstream_expected_failures", {}).get(self.version, {})
+        expected = expected_failures(self.recipe.data, self.version, self.isa.byte_order)
         results, evidence = upstream_results(tests, expected, applets, tail, left_out)
         for applet, name, passed in evidence:
             outcome.tests.append(SuiteTest(applet, name, passed, source=UPSTREAM))
@@ -381,8 +380,9 @@ class BusyboxBuilder(Builder):
     @classmethod
     def boot_suites(cls, share: str, isa: Isa) -> list[SuiteRun]:
         applet_suite = (f"mkdir -p /tmp/suite && MUSLTOOL_ISOLATED=1 MUSLTOOL_SUITE_DATA=/{share}/{SUITE_DATA} "
-                        f"MUSLTOOL_MACHINE={isa.uname_machine} TMPDIR=/tmp/suite sh /{share}/{SUITE_FILE} 2>/dev/null")  # fmt: skip
-        return [SuiteRun("boot suite", "boot", f"MUSLTOOL_DISK=/dev/vda MUSLTOOL_CONSOLE=/dev/{isa.console} sh /{share}/{BOOT_SUITE_FILE}", BOOT_SUITE_END),
+                        f"MUSLTOOL_MACHINE={isa.uname_machine} MUSLTOOL_ENDIAN={isa.byte_order} TMPDIR=/tmp/suite "
+                        f"sh /{share}/{SUITE_FILE} 2>/dev/null")  # fmt: skip
+        return [SuiteRun("boot suite", "boot", f"MUSLTOOL_DISK=/dev/vda MUSLTOOL_CONSOLE=/dev/{isa.console} MUSLTOOL_LACKS='{' '.join(isa.boot_lacks)}' sh /{share}/{BOOT_SUITE_FILE}", BOOT_SUITE_END),
                 SuiteRun("applet suite", "boot (applet suite)", applet_suite, SUITE_END)]  # fmt: skip
 
     @classmethod

@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from musltool.hostparts import require_program
 from musltool.owners import temp_prefix
@@ -145,3 +146,35 @@ def upstream_results(
     for test_file, why in (left_out or {}).items():
         results.append(TestResult(f"upstream: {test_file} (not run under emulation)", Status.NOT_TESTABLE, why, Evidence.NONE, SOURCE))
     return results, evidence
+
+
+# ---------------------------------------------------------------- the recipe's reviewed lists
+
+
+def all_text(table: dict[str, Any]) -> str | None:
+    bad = [k for k, v in table.items() if not isinstance(v, str) or not v.strip()]
+    return f"{bad[0]}: the reason must be text" if bad else None
+
+
+def text_tables(table: dict[str, Any]) -> str | None:
+    for version, inner in table.items():
+        problem = all_text(inner) if isinstance(inner, dict) else "must be a table"
+        if problem:
+            return f"{version}: {problem}"
+    return None
+
+
+def byte_order_tables(table: dict[str, Any]) -> str | None:
+    for order, inner in table.items():
+        problem = text_tables(inner) if order in ("big", "little") and isinstance(inner, dict) else (
+            "keys are byte orders (big, little) holding tables of versions")
+        if problem:
+            return f"{order}: {problem}"
+    return None
+
+
+def expected_failures(data: dict[str, Any], version: str, byte_order: str) -> dict[str, str]:
+    """The recipe's reviewed upstream failures for this version: those of every ISA, and
+    those of ISAs of this byte order (tests that assume the other one)."""
+    by_order = data.get("upstream_expected_failures_by_byte_order", {}).get(byte_order, {})
+    return {**data.get("upstream_expected_failures", {}).get(version, {}), **by_order.get(version, {})}

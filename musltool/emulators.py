@@ -1,0 +1,161 @@
+"""qemu-user for each ISA: the host's qemu-user-static, or for an ISA the ISA table marks with a
+Debian suite (qemu_user_suite), that suite's qemu-user pinned in emulators.toml (beside this),
+fetched once into musltool's cache with a private apt root and checked against its sha256.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tarfile
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from filelock import FileLock
+
+from musltool import settings
+from musltool.cache import cache_dir
+from musltool.debian import KEYRING, AptRoot
+from musltool.errors import DownloadError, MissingToolError
+from musltool.files import atomic_write_bytes, sha256_file
+from musltool.hostparts import QEMU_USER_PACKAGE, require_program
+from musltool.isa import Isa
+from musltool.process import log, which
+
+MANIFEST = Path(__file__).with_name("emulators.toml")
+BINFMT_CONF = "usr/share/qemu/binfmt.d"
+
+
+@dataclass(frozen=True)
+class EmulatorPin:
+    suite: str
+    debian_arch: str
+    package: str
+    version: str
+    sha256: str
+    programs: tuple[str, ...]
+
+    @property
+    def folder(self) -> Path:
+        return cache_dir() / "emulators" / f"{self.package}_{self.version.replace(':', '%3a')}"
+
+
+def pins() -> dict[str, EmulatorPin]:
+    """The pinned qemu-user packages by suite."""
+    data = tomllib.loads(MANIFEST.read_text())
+    fields = ("suite", "debian_arch", "package", "version", "sha256")
+    return {
+        e["suite"]: EmulatorPin(*(e[f] for f in fields), programs=tuple(e["programs"]))
+        for e in data["emulator"]
+    }
+
+
+def pin_for(isa: Isa) -> EmulatorPin:
+    pin = pins().get(isa.qemu_user_suite)
+    if pin is None or isa.binfmt_name not in pin.programs:
+        raise MissingToolError(f"{isa.name} needs {isa.binfmt_name} from Debian {isa.qemu_user_suite}, "
+                               f"which musltool/emulators.toml does not pin")  # fmt: skip
+    return pin
+
+
+def qemu_user(isa: Isa) -> str:
+    """The path of the qemu-user emulator that runs `isa`'s binaries (fetched if need be)."""
+    if not isa.qemu_user_suite:
+        return require_program(isa.qemu_binary, QEMU_USER_PACKAGE)
+    pin = pin_for(isa)
+    program = pin.folder / isa.binfmt_name
+    if not _cached(pin):
+        _fetch_locked(pin)
+    return str(program)
+
+
+def qemu_user_found(isa: Isa) -> str | None:
+    """The emulator's path if it is here now (nothing fetched), for doctor's report."""
+    if not isa.qemu_user_suite:
+        return which(isa.qemu_binary)
+    pin = pin_for(isa)
+    return str(pin.folder / isa.binfmt_name) if _cached(pin) else None
+
+
+def binfmt_rule(isa: Isa) -> str | None:
+    """The package's binfmt_misc line for a fetched emulator, its interpreter the cached
+    program; None for the host's qemu-user-static (Debian's own rules serve)."""
+    if not isa.qemu_user_suite:
+        return None
+    pin = pin_for(isa)
+    qemu_user(isa)
+    fields = _rule_fields(pin, isa.binfmt_name)
+    fields[-2] = str(pin.folder / Path(fields[-2]).name)
+    return ":".join(fields)
+
+
+def _rule_fields(pin: EmulatorPin, program: str) -> list[str]:
+    """The package's rule split as :name:type:offset:magic:mask:interpreter:flags."""
+    return (pin.folder / f"{program}.conf").read_text().strip().split(":")
+
+
+def _cached(pin: EmulatorPin) -> bool:
+    marker = pin.folder / "emulator.json"
+    return marker.is_file() and json.loads(marker.read_text()).get("sha256") == pin.sha256
+
+
+def _fetch_locked(pin: EmulatorPin) -> None:
+    if settings.offline():
+        raise DownloadError(f"{pin.package} {pin.version} is not cached and MUSLTOOL_OFFLINE is set")
+    if which("apt-get") is None or which("dpkg-deb") is None or not KEYRING.is_file():
+        raise MissingToolError("fetching Debian's qemu-user needs apt-get, dpkg-deb and debian-archive-keyring")
+    pin.folder.mkdir(parents=True, exist_ok=True)
+    with FileLock(f"{pin.folder}.lock"):
+        if not _cached(pin):
+            _fetch(pin)
+
+
+def _fetch(pin: EmulatorPin) -> None:
+    download = pin.folder / "download"
+    download.mkdir(exist_ok=True)
+    try:
+        log(f"fetching {pin.package} {pin.version} (Debian {pin.suite}) with apt, for {', '.join(pin.programs)}")
+        with AptRoot(pin.debian_arch, pin.suite).locked() as apt:
+            apt.update()
+            for stale in download.glob("*.deb"):
+                stale.unlink()
+            deb = apt.download(pin.package, pin.version, download)
+        got = sha256_file(deb)
+        if got != pin.sha256:
+            raise DownloadError(f"{deb.name}: sha256 {got}, pinned {pin.sha256}: not used")
+        wanted = {f"usr/bin/{p}": (p, 0o755) for p in pin.programs}
+        wanted |= {f"{BINFMT_CONF}/{p}.conf": (f"{p}.conf", 0o644) for p in pin.programs}
+        found = _members(deb, set(wanted))
+        for member, (name, mode) in wanted.items():
+            if member not in found:
+                raise DownloadError(f"{deb.name} holds no {member}")
+            atomic_write_bytes(pin.folder / name, found[member], mode=mode)
+        for program in pin.programs:
+            # The rule's interpreter is named *-binfmt-P: Debian's qemu knows by that name that
+            # the kernel passes the program's own argv[0] (the P flag), so the copy has it too.
+            alias = pin.folder / Path(_rule_fields(pin, program)[-2]).name
+            alias.unlink(missing_ok=True)
+            os.link(pin.folder / program, alias)
+        marker = {"package": pin.package, "version": pin.version, "sha256": pin.sha256}
+        atomic_write_bytes(pin.folder / "emulator.json", (json.dumps(marker, indent=2) + "\n").encode())
+    finally:
+        for leftover in download.glob("*"):
+            leftover.unlink()
+        download.rmdir()
+
+
+def _members(deb: Path, names: set[str]) -> dict[str, bytes]:
+    """The regular files of the package's data named in `names`, read as the tar streams by."""
+    found: dict[str, bytes] = {}
+    with subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(deb)], stdout=subprocess.PIPE) as proc:
+        assert proc.stdout is not None
+        with tarfile.open(fileobj=proc.stdout, mode="r|") as tar:
+            for member in tar:
+                name = member.name.removeprefix("./")
+                if member.isfile() and name in names:
+                    handle = tar.extractfile(member)
+                    assert handle is not None
+                    found[name] = handle.read()
+    return found

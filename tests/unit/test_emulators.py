@@ -1,0 +1,68 @@
+"""qemu-user from a Debian suite for rows the host's is too old for: what is taken from the
+cache, the binfmt rule made for it, and what is refused. (Fetching itself needs apt and
+Debian's archive: the loongarch64 integration tests do it for real.)"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+
+from musltool import emulators
+from musltool.errors import DownloadError, MissingToolError
+from musltool.isa import get_isa
+
+LOONGARCH = get_isa("loongarch64")
+RULE = (":qemu-loongarch64:M::\\x7f\\x45\\x4c\\x46\\x02\\x01\\x01:\\xff\\xff\\xff\\xff\\xff\\xff\\xff"
+        ":/usr/libexec/qemu-binfmt/loongarch64-binfmt-P:OPF")  # fmt: skip
+
+
+@pytest.fixture
+def cached(fresh_cache):
+    """The pinned package's emulator as a fetch leaves it in the cache."""
+    pin = emulators.pin_for(LOONGARCH)
+    pin.folder.mkdir(parents=True)
+    (pin.folder / "qemu-loongarch64").write_bytes(b"\x7fELF emulator")
+    (pin.folder / "qemu-loongarch64.conf").write_text(RULE + "\n")
+    (pin.folder / "emulator.json").write_text(json.dumps({"sha256": pin.sha256}))
+    return pin
+
+
+def test_the_pin_names_the_program_the_row_needs():
+    pin = emulators.pins()[LOONGARCH.qemu_user_suite]
+    assert pin.suite == "trixie" and pin.package == "qemu-user"
+    assert LOONGARCH.binfmt_name in pin.programs and len(pin.sha256) == 64
+    assert ":" not in pin.folder.name  # binfmt_misc splits its rule on colons
+
+
+def test_a_cached_emulator_is_used_as_it_is(cached, monkeypatch):
+    monkeypatch.setenv("MUSLTOOL_OFFLINE", "1")  # a fetch would fail loudly
+    assert emulators.qemu_user(LOONGARCH) == str(cached.folder / "qemu-loongarch64")
+    assert emulators.qemu_user_found(LOONGARCH) == str(cached.folder / "qemu-loongarch64")
+
+
+def test_the_binfmt_rule_points_at_the_cache_and_keeps_the_rest(cached, monkeypatch):
+    monkeypatch.setenv("MUSLTOOL_OFFLINE", "1")
+    rule = emulators.binfmt_rule(LOONGARCH)
+    head, _, tail = RULE.rpartition(":/usr/libexec/qemu-binfmt/loongarch64-binfmt-P:")
+    # the interpreter keeps its *-binfmt-P name: Debian's qemu reads the P flag's argv from it
+    assert rule == f"{head}:{cached.folder / 'loongarch64-binfmt-P'}:{tail}"
+
+
+def test_an_emulator_cached_from_another_pin_is_not_used(cached, monkeypatch):
+    (cached.folder / "emulator.json").write_text(json.dumps({"sha256": "0" * 64}))
+    monkeypatch.setenv("MUSLTOOL_OFFLINE", "1")
+    assert emulators.qemu_user_found(LOONGARCH) is None
+    with pytest.raises(DownloadError, match="not cached and MUSLTOOL_OFFLINE is set"):
+        emulators.qemu_user(LOONGARCH)
+
+
+def test_a_row_whose_suite_is_not_pinned_is_refused_in_words(fresh_cache):
+    stray = dataclasses.replace(LOONGARCH, qemu_user_suite="forky")
+    with pytest.raises(MissingToolError, match="needs qemu-loongarch64 from Debian forky"):
+        emulators.qemu_user(stray)
+
+
+def test_rows_on_the_host_emulator_get_no_rule_of_musltools(fresh_cache):
+    assert emulators.binfmt_rule(get_isa("s390x")) is None
