@@ -17,6 +17,9 @@ from tests.integration.conftest import busybox_options
 
 ISA_NAMES = [isa.name for isa in TIERS["tier1"]]
 EVERY_ROW = [isa.name for isa in ALL]  # tier 2 too: minimal and defconfig with the suite
+# s390x: `ip`'s netlink test is not run under qemu-user on a host of the other byte order
+# (README: Big-endian), so minimal's ip is present there, not proven.
+MINIMAL_AT_LEAST = {"s390x": 52}
 
 
 def verified_busybox(dist: Path, isa_name: str) -> dict:
@@ -80,7 +83,7 @@ def test_config_builds_and_every_applet_is_proven(shared, isa_name, config):
         assert 40 <= len(applets) <= 80
         # every rescue-shell applet does real work here but those that need a kernel of their
         # own (init, mount, umount, dmesg, poweroff, reboot, udhcpc) and vi (no -c here)
-        assert len(functional) >= 53, sorted(set(applets) - set(functional))
+        assert len(functional) >= MINIMAL_AT_LEAST.get(isa_name, 53), sorted(set(applets) - set(functional))
     else:
         assert len(applets) > 400
         # user-mode evidence alone (the boot suite adds the applets that need a kernel)
