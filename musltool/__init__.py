@@ -1,3 +1,3 @@
-"""musltool: fully static musl binaries for four ISAs, verified under qemu-user."""
+"""musltool: fully static musl binaries for many ISAs, verified under qemu-user."""
 
 __version__ = "0.1.0"

@@ -33,6 +33,10 @@ def binfmt_ready(isa: Isa) -> tuple[bool, str]:
     )
     if "F" not in flags:
         return False, f"binfmt entry {isa.binfmt_name} lacks the F flag (needed in containers)"
+    wanted = emulators.interpreter(isa)
+    interpreter = next((line.split(" ", 1)[1] for line in text.splitlines() if line.startswith("interpreter ")), "")
+    if wanted and interpreter != wanted and not emulators.same_pin(isa, interpreter):
+        return False, f"binfmt entry {isa.binfmt_name} runs {interpreter}, not musltool's {wanted}"
     return True, f"{isa.binfmt_name} (flags{flags})"
 
 
@@ -40,7 +44,8 @@ def _binfmt_rule(isa: Isa) -> str:
     """Debian's registration line for the ISA, with the F flag (interpreter opened now)."""
     fetched = emulators.binfmt_rule(isa)
     if fetched:
-        return fetched
+        head, flags = fetched.rsplit(":", 1)
+        return f"{head}:{''.join(sorted(set(flags) | {'F'}))}"
     for folder in BINFMT_CONF_DIRS:
         conf = folder / f"{isa.binfmt_name}.conf"
         if conf.is_file():

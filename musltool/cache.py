@@ -29,7 +29,7 @@ CACHE_MARKER = ".musltool-cache"
 CACHE_LOCK = ".musltool-cache.lock"
 # Every top-level entry musltool makes in its cache, and nothing else.
 CACHE_PARTS = ("downloads", "src", "work", "zig-cache", "toolchains", "tools", "logs", "dockerd.log",
-               "sysroot", "apt", "kernels")  # fmt: skip
+               "sysroot", "apt", "kernels", "emulators")  # fmt: skip
 
 _held: dict[str, int] = {}  # cache path -> the descriptor holding its shared lock
 

@@ -9,7 +9,7 @@ from musltool.binfmt import binfmt_ready, register_binfmt
 from musltool.cache import cache_dir
 from musltool.cleanup import find_leftovers
 from musltool.docker import docker_available
-from musltool.emulators import qemu_user_found
+from musltool.emulators import qemu_user, qemu_user_found
 from musltool.errors import MissingToolError, UsageError
 from musltool.files import folder_size
 from musltool.hostparts import HOST_PROGRAMS, QEMU_USER_PACKAGE, apt_install, require_program
@@ -110,6 +110,8 @@ def setup(isas: list[Isa], install_packages: bool, start_docker: bool) -> None:
     if missing and install_packages:
         apt_install(missing)
     for isa in isas:
+        if isa.qemu_user_suite:
+            qemu_user(isa)  # in this cache, whatever binfmt_misc holds (doctor looks here)
         if not runs_natively(isa):
             log(register_binfmt(isa))
     if start_docker:

@@ -40,10 +40,11 @@ def _needed_libraries(elf: ELFFile) -> list[str]:
 
 
 def _describe_machine(elf: ELFFile) -> str:
-    for isa in ISAS:
-        if isa.elf_machine == elf["e_machine"] and isa.elf_class == elf.elfclass:
-            return isa.name
-    return f"{elf['e_machine']} ({elf.elfclass}-bit)"
+    """The rows this file's machine, class and byte order fit ("armv7 or armv6": the build
+    attributes tell those apart), or the raw facts."""
+    rows = [isa.name for isa in ISAS if (isa.elf_machine, isa.elf_class, isa.little_endian)
+            == (elf["e_machine"], elf.elfclass, elf.little_endian)]  # fmt: skip
+    return " or ".join(rows) or f"{elf['e_machine']} ({elf.elfclass}-bit)"
 
 
 def _checks(elf: ELFFile, isa: Isa) -> list[Check]:

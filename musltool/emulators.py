@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import subprocess
 import tarfile
 import tomllib
@@ -36,6 +37,7 @@ class EmulatorPin:
     version: str
     sha256: str
     programs: tuple[str, ...]
+    host: str  # the machine (uname -m) the package's emulators run on
 
     @property
     def folder(self) -> Path:
@@ -47,7 +49,7 @@ def pins() -> dict[str, EmulatorPin]:
     data = tomllib.loads(MANIFEST.read_text())
     fields = ("suite", "debian_arch", "package", "version", "sha256")
     return {
-        e["suite"]: EmulatorPin(*(e[f] for f in fields), programs=tuple(e["programs"]))
+        e["suite"]: EmulatorPin(*(e[f] for f in fields), programs=tuple(e["programs"]), host=e["host"])
         for e in data["emulator"]
     }
 
@@ -57,6 +59,9 @@ def pin_for(isa: Isa) -> EmulatorPin:
     if pin is None or isa.binfmt_name not in pin.programs:
         raise MissingToolError(f"{isa.name} needs {isa.binfmt_name} from Debian {isa.qemu_user_suite}, "
                                f"which musltool/emulators.toml does not pin")  # fmt: skip
+    if platform.machine() != pin.host:
+        raise MissingToolError(f"{isa.name} needs {isa.binfmt_name} from Debian {pin.suite}, pinned for "
+                               f"{pin.host} hosts only (this one is {platform.machine()})")  # fmt: skip
     return pin
 
 
@@ -79,6 +84,28 @@ def qemu_user_found(isa: Isa) -> str | None:
     return str(pin.folder / isa.binfmt_name) if _cached(pin) else None
 
 
+def interpreter(isa: Isa) -> str | None:
+    """The path binfmt_misc must run for a fetched emulator (None: the host's serves); what
+    binfmt_ready compares a registered entry with, so that an older qemu-user the host's
+    packages registered under the same name is replaced, not taken."""
+    if not isa.qemu_user_suite:
+        return None
+    pin = pin_for(isa)
+    conf = pin.folder / f"{isa.binfmt_name}.conf"
+    name = Path(_rule_fields(pin, isa.binfmt_name)[-2]).name if conf.is_file() else f"{isa.qemu}-binfmt-P"
+    return str(pin.folder / name)
+
+
+def same_pin(isa: Isa, program: str) -> bool:
+    """Whether `program` is the pinned emulator fetched into another musltool cache (root's,
+    when `sudo invoke setup` registered it for a user who builds with a cache of their own)."""
+    marker = Path(program).parent / "emulator.json"
+    try:
+        return json.loads(marker.read_text()).get("sha256") == pin_for(isa).sha256
+    except (OSError, ValueError):
+        return False
+
+
 def binfmt_rule(isa: Isa) -> str | None:
     """The package's binfmt_misc line for a fetched emulator, its interpreter the cached
     program; None for the host's qemu-user-static (Debian's own rules serve)."""
@@ -87,7 +114,7 @@ def binfmt_rule(isa: Isa) -> str | None:
     pin = pin_for(isa)
     qemu_user(isa)
     fields = _rule_fields(pin, isa.binfmt_name)
-    fields[-2] = str(pin.folder / Path(fields[-2]).name)
+    fields[-2] = str(interpreter(isa))
     return ":".join(fields)
 
 

@@ -16,7 +16,7 @@ from musltool.firmware.boot import proven_boot, record
 from musltool.firmware.bundle import MANIFEST, write_bundles
 from musltool.firmware.kernels import Kernel, fetch_kernel, user_kernel
 from musltool.firmware.tree import build_images
-from musltool.isa import SPECIAL_SPECS, Isa, resolve_isas
+from musltool.isa import ISAS, SPECIAL_SPECS, Isa, resolve_isas
 
 
 @task(help={"arch": ARCH_HELP, "dist": "folder holding the BusyBox builds"})
@@ -62,11 +62,14 @@ FIRMWARE_HELP = {
 
 def _firmware_inputs(arch: str, kernel: str) -> tuple[list[Isa], Callable[[Isa], Kernel]]:
     """The ISAs, and a function giving each ISA's kernel (all checked before any work)."""
-    isas = resolve_isas(arch)
-    cannot = [isa.name for isa in isas if not isa.qemu_system]
-    if cannot and not any(part.strip().lower() in SPECIAL_SPECS for part in arch.split(",")):
+    parts = [part.strip().lower() for part in arch.split(",") if part.strip()]
+    named = resolve_isas(",".join(p for p in parts if p not in SPECIAL_SPECS)) if any(p not in SPECIAL_SPECS for p in parts) else []
+    cannot = [isa.name for isa in named if not isa.qemu_system]
+    if cannot:
         raise UsageError(f"{', '.join(cannot)} cannot boot here: no kernel and machine are in the ISA table for it")
-    isas = [isa for isa in isas if isa.qemu_system]  # 'all' and the tiers: the rows that boot
+    isas = [isa for isa in resolve_isas(arch) if isa.qemu_system]  # 'all' and the tiers: the rows that boot
+    if not isas:
+        raise UsageError(f"no ISA in {arch!r} boots here (rows with a kernel: {', '.join(i.name for i in ISAS if i.qemu_system)})")
     if kernel and len(isas) > 1:
         raise UsageError("--kernel boots one ISA: give --arch too")
     if kernel:

@@ -27,7 +27,7 @@ from tests.integration.conftest import ROOT, invoke
 
 @pytest.fixture(scope="module")
 def hello_dist(shared, tmp_path_factory) -> Path:
-    """hello for all four ISAs, copied so that packaging tests can write beside it."""
+    """hello for the four tier-1 ISAs, copied so that packaging tests can write beside it."""
     for isa in TIERS["tier1"]:
         source = shared.dist("hello", isa.name)
     dist = tmp_path_factory.mktemp("hello") / "dist"

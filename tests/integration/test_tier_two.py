@@ -52,8 +52,8 @@ def test_build_all_verifies_hello_on_every_row_and_file_agrees(tmp_path, with_mi
         assert "statically linked" in said, (isa.name, said)
         report = report_of(dist, isa.name, "hello")
         assert report["verification"]["passed"], isa.name
-        # hello prints uname -m, which must be the row's: x86's i686 also shows that it ran
-        # under qemu-i386 (a 32-bit process on the x86_64 kernel itself would say x86_64).
+        # hello prints uname -m, which must be the row's (x86's i686 comes from the linux32
+        # personality as much as from qemu-i386: test_oldest_cpu's POPCNT case shows qemu ran).
         runs = [r for r in report["verification"]["results"] if r["name"] == "uname machine"]
         assert [r["status"] for r in runs] == ["passed"], isa.name
 

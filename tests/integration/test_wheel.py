@@ -18,7 +18,8 @@ def test_the_wheel_builds_hello_from_an_empty_folder(tmp_path):
     (wheel,) = wheels.glob("musltool-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     for packaged in ("musltool/builtin_recipes/busybox/suite.sh", "musltool/builtin_toolchains/zig.toml",
-                     "musltool/toolchain/driver.c", "musltool/helper.c"):  # fmt: skip
+                     "musltool/toolchain/driver.c", "musltool/helper.c", "musltool/isas.toml",
+                     "musltool/emulators.toml", "musltool/firmware/kernels.toml"):  # fmt: skip
         assert packaged in names
     venv = tmp_path / "venv"
     # System site packages give the dependencies (ziglang, invoke ...) without a download;

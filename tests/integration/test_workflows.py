@@ -124,7 +124,7 @@ def run_job(
     printed = []
     bin_dir = runner / "venv" / "bin"
     inherited = {
-        k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "MUSLTOOL_TEST_WARM"))
+        k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "MUSLTOOL_TEST_"))
     }
     env = {
         **inherited,

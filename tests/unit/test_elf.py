@@ -180,6 +180,9 @@ def test_an_object_file_is_not_an_executable(tmp_path):
         ("aarch64", "x86_64", "aarch64"),
         ("x86_64", "riscv64", "x86_64"),
         ("riscv64", "aarch64", "riscv64"),
+        ("armv6", "x86", "armv7 or armv6"),  # one machine, class and byte order: both named
+        ("s390x", "ppc64le", "s390x"),
+        ("mipsel", "x86", "mipsel"),
     ],
 )
 def test_a_binary_for_another_isa_fails_the_machine_check_naming_it(built, asked, named, tmp_path):
@@ -202,6 +205,11 @@ def test_a_big_endian_file_fails_the_endianness_check_only(tmp_path):
     assert failed(Elf(machine=183, little=False).write(tmp_path / "p"), "aarch64") == {
         "endianness": "big-endian"
     }
+
+
+def test_a_big_endian_ppc64_file_is_not_named_ppc64le(tmp_path):
+    problems = failed(Elf(machine=21, little=False, flags=0x2).write(tmp_path / "p"), "x86_64")
+    assert problems["machine"].startswith("built for EM_PPC64 (64-bit), expected x86_64")
 
 
 def test_a_dynamic_loader_is_named(tmp_path):

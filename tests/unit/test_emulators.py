@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import platform
 
 import pytest
 
-from musltool import emulators
+from musltool import binfmt, emulators
 from musltool.errors import DownloadError, MissingToolError
 from musltool.isa import get_isa
 
@@ -66,3 +67,42 @@ def test_a_row_whose_suite_is_not_pinned_is_refused_in_words(fresh_cache):
 
 def test_rows_on_the_host_emulator_get_no_rule_of_musltools(fresh_cache):
     assert emulators.binfmt_rule(get_isa("s390x")) is None
+
+
+def entry(folder, interpreter: str, flags: str = "POF") -> None:
+    folder.mkdir(exist_ok=True)
+    (folder / "qemu-loongarch64").write_text(f"enabled\ninterpreter {interpreter}\nflags: {flags}\noffset 0\n")
+
+
+def test_an_entry_for_another_qemu_of_that_name_is_not_ready(cached, tmp_path, monkeypatch):
+    """Bookworm's qemu-user-static registers qemu-loongarch64 too (7.2, which stops zig's
+    binaries with SIGILL): that entry is refused, so that setup registers musltool's."""
+    monkeypatch.setattr(binfmt, "BINFMT_DIR", tmp_path / "binfmt_misc")
+    entry(tmp_path / "binfmt_misc", "/usr/libexec/qemu-binfmt/loongarch64-binfmt-P")
+    ok, detail = binfmt.binfmt_ready(LOONGARCH)
+    assert not ok and "runs /usr/libexec/qemu-binfmt/loongarch64-binfmt-P, not musltool's" in detail
+    entry(tmp_path / "binfmt_misc", str(cached.folder / "loongarch64-binfmt-P"))
+    assert binfmt.binfmt_ready(LOONGARCH) == (True, "qemu-loongarch64 (flags POF)")
+
+
+def test_the_registered_rule_always_has_the_f_flag(cached, monkeypatch):
+    (cached.folder / "qemu-loongarch64.conf").write_text(RULE.removesuffix("OPF") + "OP\n")
+    assert binfmt._binfmt_rule(LOONGARCH).endswith(":FOP")
+
+
+def test_the_pinned_emulators_run_on_their_host_only(monkeypatch):
+    monkeypatch.setattr(platform, "machine", lambda: "aarch64")
+    with pytest.raises(MissingToolError, match="pinned for x86_64 hosts only"):
+        emulators.pin_for(LOONGARCH)
+
+
+def test_the_pinned_emulator_in_another_cache_is_taken(cached, tmp_path, monkeypatch):
+    """`sudo invoke setup` registers root's copy; a user's own cache must not refuse it."""
+    other = tmp_path / "root-cache"
+    other.mkdir()
+    (other / "emulator.json").write_text(json.dumps({"sha256": cached.sha256}))
+    monkeypatch.setattr(binfmt, "BINFMT_DIR", tmp_path / "binfmt_misc")
+    entry(tmp_path / "binfmt_misc", str(other / "loongarch64-binfmt-P"))
+    assert binfmt.binfmt_ready(LOONGARCH)[0]
+    (other / "emulator.json").write_text(json.dumps({"sha256": "1" * 64}))  # another pin's
+    assert not binfmt.binfmt_ready(LOONGARCH)[0]

@@ -157,6 +157,7 @@ def test_package_refuses_a_malformed_report_in_one_line(tmp_path, text):
         (("build", "--bogus"), "No idea what '--bogus' is!"),
         (("build", "--arch", "sparc"), "unknown ISA 'sparc'"),
         (("boot", "--arch", "armv6,aarch64"), "armv6 cannot boot here: no kernel and machine"),
+        (("boot", "--arch", "tier3"), "no ISA in 'tier3' boots here"),
         (("build", "--recipe", "nope"), "unknown recipe 'nope'"),
         (("build", "--src", "/no/such.c"), "source file not found"),
         (("build", "--src", "/tmp"), "--src /tmp is a folder"),

@@ -20,6 +20,7 @@ FIXUP = Table(
         "reason": Key(str, required=True),
         "versions": Key(list, items=str),
         "isas": Key(list, items=str),
+        "except_isas": Key(list, items=str),
         "compilers": Key(list, items=str),
         "enable": Key(list, items=str),
         "disable": Key(list, items=str),
@@ -45,7 +46,7 @@ def applicable_fixups(data: dict[str, Any], version: str, isa: str, compiler: st
     chosen = []
     for entry in data.get("fixups", []):
         limits = (("versions", version), ("isas", isa), ("compilers", compiler))
-        if all(value in entry.get(key, [value]) for key, value in limits):
+        if all(value in entry.get(key, [value]) for key, value in limits) and isa not in entry.get("except_isas", []):
             chosen.append(
                 Fixup(
                     entry["reason"],
