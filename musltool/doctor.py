@@ -10,7 +10,7 @@ from musltool.cache import cache_dir
 from musltool.cleanup import find_leftovers
 from musltool.docker import docker_available
 from musltool.emulators import qemu_user, qemu_user_found
-from musltool.errors import MissingToolError, UsageError
+from musltool.errors import MissingToolError, MusltoolError, UsageError
 from musltool.files import folder_size
 from musltool.hostparts import HOST_PROGRAMS, QEMU_USER_PACKAGE, apt_install, require_program
 from musltool.isa import Isa, runs_natively
@@ -37,19 +37,28 @@ def _one_per_system_emulator(isas: list[Isa]) -> list[Isa]:
     return list(first.values())
 
 
+def _asked(question, otherwise: str):
+    """The answer, or (None, why) when answering needs what is broken (a cache that is not
+    musltool's, an emulator pinned for another host): doctor reports it and goes on."""
+    try:
+        return question(), otherwise
+    except MusltoolError as exc:
+        return None, str(exc)
+
+
 def report_lines(isas: list[Isa]) -> list[tuple[bool, str, str]]:
     """(ok, what, detail) for each part musltool uses."""
     lines: list[tuple[bool, str, str]] = []
     docker_ok, detail = docker_available()
     lines.append((docker_ok, "docker daemon", detail))
     for isa in _one_per_emulator(isas):
-        qemu = qemu_user_found(isa)
         missing = f"not fetched yet (invoke setup fetches Debian {isa.qemu_user_suite}'s qemu-user)" \
             if isa.qemu_user_suite else "not installed"
+        qemu, missing = _asked(lambda isa=isa: qemu_user_found(isa), missing)
         lines.append((qemu is not None, isa.qemu_binary, qemu or missing))
     for isa in isas:
-        ok, detail = binfmt_ready(isa)
-        lines.append((ok, f"binfmt {isa.name}", detail))
+        ready, detail = _asked(lambda isa=isa: binfmt_ready(isa), "")
+        lines.append((bool(ready and ready[0]), f"binfmt {isa.name}", ready[1] if ready else detail))
     found = find_leftovers().lines()
     lines.append((not found, "leftovers of killed runs", ", ".join(found) + " (invoke clean removes them)" if found else "none"))
     for tool, package in HOST_PROGRAMS.items():
