@@ -6,7 +6,9 @@ already uses (its URI, with the suite asked for). Kernels and newer emulators co
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+import subprocess
+import tarfile
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -107,3 +109,19 @@ class AptRoot:
         self.root.parent.mkdir(parents=True, exist_ok=True)
         with FileLock(f"{self.root}.lock"):
             yield self
+
+
+def deb_files(deb: Path, wanted: Callable[[str], bool]) -> dict[str, bytes]:
+    """The package's regular data files whose path (without "./") `wanted` takes, read as
+    dpkg-deb streams the data archive: nothing is unpacked to disk."""
+    found: dict[str, bytes] = {}
+    with subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(deb)], stdout=subprocess.PIPE) as proc:
+        assert proc.stdout is not None
+        with tarfile.open(fileobj=proc.stdout, mode="r|") as tar:
+            for member in tar:
+                name = member.name.removeprefix("./")
+                if member.isfile() and wanted(name):
+                    handle = tar.extractfile(member)
+                    assert handle is not None
+                    found[name] = handle.read()
+    return found

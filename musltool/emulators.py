@@ -8,8 +8,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import subprocess
-import tarfile
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +16,7 @@ from filelock import FileLock
 
 from musltool import settings
 from musltool.cache import cache_dir
-from musltool.debian import KEYRING, AptRoot
+from musltool.debian import KEYRING, AptRoot, deb_files
 from musltool.errors import DownloadError, MissingToolError
 from musltool.files import atomic_write_bytes, sha256_file
 from musltool.hostparts import QEMU_USER_PACKAGE, require_program
@@ -154,7 +152,7 @@ def _fetch(pin: EmulatorPin) -> None:
             raise DownloadError(f"{deb.name}: sha256 {got}, pinned {pin.sha256}: not used")
         wanted = {f"usr/bin/{p}": (p, 0o755) for p in pin.programs}
         wanted |= {f"{BINFMT_CONF}/{p}.conf": (f"{p}.conf", 0o644) for p in pin.programs}
-        found = _members(deb, set(wanted))
+        found = deb_files(deb, wanted.__contains__)
         for member, (name, mode) in wanted.items():
             if member not in found:
                 raise DownloadError(f"{deb.name} holds no {member}")
@@ -171,18 +169,3 @@ def _fetch(pin: EmulatorPin) -> None:
         for leftover in download.glob("*"):
             leftover.unlink()
         download.rmdir()
-
-
-def _members(deb: Path, names: set[str]) -> dict[str, bytes]:
-    """The regular files of the package's data named in `names`, read as the tar streams by."""
-    found: dict[str, bytes] = {}
-    with subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(deb)], stdout=subprocess.PIPE) as proc:
-        assert proc.stdout is not None
-        with tarfile.open(fileobj=proc.stdout, mode="r|") as tar:
-            for member in tar:
-                name = member.name.removeprefix("./")
-                if member.isfile() and name in names:
-                    handle = tar.extractfile(member)
-                    assert handle is not None
-                    found[name] = handle.read()
-    return found

@@ -13,8 +13,6 @@ import json
 import lzma
 import re
 import shutil
-import subprocess
-import tarfile
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +22,7 @@ from filelock import FileLock
 
 from musltool import settings
 from musltool.cache import cache_dir
-from musltool.debian import KEYRING, AptRoot
+from musltool.debian import KEYRING, AptRoot, deb_files
 from musltool.errors import DownloadError, MissingToolError, UsageError
 from musltool.files import atomic_write_bytes, read_regular, sha256_bytes, sha256_file
 from musltool.isa import Isa
@@ -146,27 +144,16 @@ MODULE_PATH = re.compile(r"^(?:\./)?(?:usr/)?lib/modules/([^/]+)/(kernel/.+\.ko)
 
 def _unpack(deb: Path, image_name: str) -> tuple[bytes, dict[str, tuple[str, str, bytes, bool]]]:
     """The kernel image, and every module as name -> (release, path, bytes, xz-compressed)."""
-    image = b""
-    modules: dict[str, tuple[str, str, bytes, bool]] = {}
-    with subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(deb)], stdout=subprocess.PIPE) as proc:
-        assert proc.stdout is not None
-        with tarfile.open(fileobj=proc.stdout, mode="r|") as tar:
-            for member in tar:
-                if not member.isfile():
-                    continue
-                name = member.name.removeprefix("./")
-                match = MODULE_PATH.match(name)
-                if name == image_name or match:
-                    handle = tar.extractfile(member)
-                    assert handle is not None
-                    data = handle.read()
-                    if name == image_name:
-                        image = data
-                    elif match:
-                        release, path, xz = match.groups()
-                        modules[Path(path).name.removesuffix(".ko")] = (release, path, data, bool(xz))
+    files = deb_files(deb, lambda name: name == image_name or bool(MODULE_PATH.match(name)))
+    image = files.pop(image_name, b"")
     if not image:
         raise DownloadError(f"{deb.name} holds no {image_name}")
+    modules: dict[str, tuple[str, str, bytes, bool]] = {}
+    for name, data in files.items():
+        match = MODULE_PATH.match(name)
+        assert match is not None
+        release, path, xz = match.groups()
+        modules[Path(path).name.removesuffix(".ko")] = (release, path, data, bool(xz))
     return image, modules
 
 
