@@ -199,7 +199,7 @@ def run_build(builder: Builder) -> BuildResult:
     dist = Dist(options.dist)
     target = dist.path(f"{isa.name}/{recipe.binary}")
     previous = previous_report(dist, isa, recipe.binary)
-    if not options.force and is_current(previous, fp, dist):
+    if not options.force and is_current(previous, fp, dist) and builder.serves(previous):
         log(f"{recipe.name} for {isa.name} is up to date ({target}); nothing rebuilt")
         assert previous is not None
         return BuildResult(isa, target, previous, up_to_date=True)

@@ -9,7 +9,13 @@ from musltool.binfmt import binfmt_ready, register_binfmt
 from musltool.cache import cache_dir
 from musltool.cleanup import find_leftovers
 from musltool.docker import docker_available
-from musltool.emulators import qemu_user, qemu_user_found
+from musltool.emulators import (
+    qemu_system,
+    qemu_system_found,
+    qemu_user,
+    qemu_user_found,
+    system_pin,
+)
 from musltool.errors import MissingToolError, MusltoolError, UsageError
 from musltool.files import folder_size
 from musltool.hostparts import HOST_PROGRAMS, QEMU_USER_PACKAGE, apt_install, require_program
@@ -66,8 +72,11 @@ def report_lines(isas: list[Isa]) -> list[tuple[bool, str, str]]:
             path = which(tool)
             lines.append((path is not None, tool, path or f"not installed ({package})"))
     for isa in _one_per_system_emulator(isas):
-        path = which(isa.qemu_system)
-        lines.append((path is not None, isa.qemu_system, path or f"not installed ({isa.qemu_system_package})"))
+        pin = system_pin(isa)
+        missing = f"not fetched yet (invoke setup fetches Debian {pin.suite}'s {pin.package})" if pin \
+            else f"not installed ({isa.qemu_system_package})"
+        path, missing = _asked(lambda isa=isa: qemu_system_found(isa), missing)
+        lines.append((path is not None, isa.qemu_system, path or missing))
     lines.append((True, "zig", zig_version()))
     try:
         cache = cache_dir()
@@ -88,7 +97,8 @@ def missing_packages(isas: list[Isa]) -> list[str]:
     missing = [package for tool, package in HOST_PROGRAMS.items() if which(tool) is None]
     if any(which(isa.qemu_binary) is None for isa in isas if not isa.qemu_user_suite):
         missing.append(QEMU_USER_PACKAGE)
-    missing += [isa.qemu_system_package for isa in _one_per_system_emulator(isas) if which(isa.qemu_system) is None]
+    missing += [isa.qemu_system_package for isa in _one_per_system_emulator(isas)
+                if which(isa.qemu_system) is None and system_pin(isa) is None]  # a pinned one is fetched
     return list(dict.fromkeys(missing))
 
 
@@ -121,6 +131,8 @@ def setup(isas: list[Isa], install_packages: bool, start_docker: bool) -> None:
     for isa in isas:
         if isa.qemu_user_suite:
             qemu_user(isa)  # in this cache, whatever binfmt_misc holds (doctor looks here)
+        if isa.qemu_system and system_pin(isa):
+            qemu_system(isa)
         if not runs_natively(isa):
             log(register_binfmt(isa))
     if start_docker:

@@ -1,6 +1,7 @@
-"""qemu-user for each ISA: the host's qemu-user-static, or for an ISA the ISA table marks with a
+"""qemu for each ISA: the host's qemu-user-static, or for an ISA the ISA table marks with a
 Debian suite (qemu_user_suite), that suite's qemu-user pinned in emulators.toml (beside this),
 fetched once into musltool's cache with a private apt root and checked against its sha256.
+A qemu-system the host lacks is fetched the same way where emulators.toml pins its package.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from musltool.process import log, which
 
 MANIFEST = Path(__file__).with_name("emulators.toml")
 BINFMT_CONF = "usr/share/qemu/binfmt.d"
+SYSTEM_DATA = "/usr/share/qemu"  # qemu-system-data's firmware
 
 
 @dataclass(frozen=True)
@@ -36,31 +38,74 @@ class EmulatorPin:
     sha256: str
     programs: tuple[str, ...]
     host: str  # the machine (uname -m) the package's emulators run on
+    binfmt: bool = True  # qemu-user: the package's binfmt_misc rules are kept beside the programs
 
     @property
     def folder(self) -> Path:
         return cache_dir() / "emulators" / f"{self.package}_{self.version.replace(':', '%3a')}"
 
 
-def pins() -> dict[str, EmulatorPin]:
-    """The pinned qemu-user packages by suite."""
+def pins() -> list[EmulatorPin]:
+    """The pinned Debian packages of emulators."""
     data = tomllib.loads(MANIFEST.read_text())
     fields = ("suite", "debian_arch", "package", "version", "sha256")
-    return {
-        e["suite"]: EmulatorPin(*(e[f] for f in fields), programs=tuple(e["programs"]), host=e["host"])
+    return [
+        EmulatorPin(*(e[f] for f in fields), programs=tuple(e["programs"]), host=e["host"], binfmt=e.get("binfmt", True))
         for e in data["emulator"]
-    }
+    ]
 
 
 def pin_for(isa: Isa) -> EmulatorPin:
-    pin = pins().get(isa.qemu_user_suite)
-    if pin is None or isa.binfmt_name not in pin.programs:
+    """The pinned qemu-user package that runs the ISA's binaries."""
+    pin = next((p for p in pins() if p.binfmt and p.suite == isa.qemu_user_suite and isa.binfmt_name in p.programs), None)
+    if pin is None:
         raise MissingToolError(f"{isa.name} needs {isa.binfmt_name} from Debian {isa.qemu_user_suite}, "
                                f"which musltool/emulators.toml does not pin")  # fmt: skip
+    return _on_this_host(pin, isa, isa.binfmt_name)
+
+
+def _on_this_host(pin: EmulatorPin, isa: Isa, program: str) -> EmulatorPin:
     if platform.machine() != pin.host:
-        raise MissingToolError(f"{isa.name} needs {isa.binfmt_name} from Debian {pin.suite}, pinned for "
+        raise MissingToolError(f"{isa.name} needs {program} from Debian {pin.suite}, pinned for "
                                f"{pin.host} hosts only (this one is {platform.machine()})")  # fmt: skip
     return pin
+
+
+def system_pin(isa: Isa) -> EmulatorPin | None:
+    """The pinned package of the ISA's qemu-system, if emulators.toml has one."""
+    return next((p for p in pins() if not p.binfmt and isa.qemu_system in p.programs), None)
+
+
+def qemu_system(isa: Isa) -> str:
+    """The path of the qemu-system that boots `isa`: the host's, else the pinned package's
+    (fetched if need be), else a one-line error naming the package to install."""
+    found = which(isa.qemu_system)
+    if found:
+        return found
+    pin = system_pin(isa)
+    if pin is None:
+        return require_program(isa.qemu_system, isa.qemu_system_package)
+    _on_this_host(pin, isa, isa.qemu_system)
+    if not _cached(pin):
+        _fetch_locked(pin)
+    return str(pin.folder / isa.qemu_system)
+
+
+def qemu_system_command(isa: Isa) -> list[str]:
+    """qemu-system and the arguments a fetched copy needs: Debian's qemu looks for its firmware
+    (slof.bin ...) beside where it is installed, so a copy in the cache is pointed at the
+    host's qemu-system-data."""
+    program = qemu_system(isa)
+    return [program] if program == which(isa.qemu_system) else [program, "-L", SYSTEM_DATA]
+
+
+def qemu_system_found(isa: Isa) -> str | None:
+    """The qemu-system's path if it is here now (nothing fetched), for doctor's report."""
+    found = which(isa.qemu_system)
+    pin = system_pin(isa)
+    if found or pin is None:
+        return found
+    return str(pin.folder / isa.qemu_system) if _cached(_on_this_host(pin, isa, isa.qemu_system)) else None
 
 
 def qemu_user(isa: Isa) -> str:
@@ -130,7 +175,7 @@ def _fetch_locked(pin: EmulatorPin) -> None:
     if settings.offline():
         raise DownloadError(f"{pin.package} {pin.version} is not cached and MUSLTOOL_OFFLINE is set")
     if which("apt-get") is None or which("dpkg-deb") is None or not KEYRING.is_file():
-        raise MissingToolError("fetching Debian's qemu-user needs apt-get, dpkg-deb and debian-archive-keyring")
+        raise MissingToolError(f"fetching Debian's {pin.package} needs apt-get, dpkg-deb and debian-archive-keyring")
     pin.folder.mkdir(parents=True, exist_ok=True)
     with FileLock(f"{pin.folder}.lock"):
         if not _cached(pin):
@@ -151,13 +196,14 @@ def _fetch(pin: EmulatorPin) -> None:
         if got != pin.sha256:
             raise DownloadError(f"{deb.name}: sha256 {got}, pinned {pin.sha256}: not used")
         wanted = {f"usr/bin/{p}": (p, 0o755) for p in pin.programs}
-        wanted |= {f"{BINFMT_CONF}/{p}.conf": (f"{p}.conf", 0o644) for p in pin.programs}
+        if pin.binfmt:
+            wanted |= {f"{BINFMT_CONF}/{p}.conf": (f"{p}.conf", 0o644) for p in pin.programs}
         found = deb_files(deb, wanted.__contains__)
         for member, (name, mode) in wanted.items():
             if member not in found:
                 raise DownloadError(f"{deb.name} holds no {member}")
             atomic_write_bytes(pin.folder / name, found[member], mode=mode)
-        for program in pin.programs:
+        for program in pin.programs if pin.binfmt else ():
             # The rule's interpreter is named *-binfmt-P: Debian's qemu knows by that name that
             # the kernel passes the program's own argv[0] (the P flag), so the copy has it too.
             alias = pin.folder / Path(_rule_fields(pin, program)[-2]).name

@@ -48,7 +48,7 @@ class Isa:
     boot_firmware: tuple[str, ...] = ()
     boot_disk_device: str = "virtio-blk-pci"
     boot_console_args: tuple[str, ...] = ("-serial", "stdio")  # the console on qemu's stdio
-    boot_lacks: tuple[str, ...] = ()  # hardware the machine has not: rtc, vt (the boot suite skips their checks)
+    boot_lacks: tuple[str, ...] = ()  # hardware the machine has not: rtc, rtc-alarm, vt (the boot suite skips their checks)
     # qemu-system's TCG threading: "multi" runs each virtual CPU on its own host thread,
     # "single" takes turns on one (for an ISA whose multi-threaded emulation is not safe).
     boot_tcg_thread: str = "multi"

@@ -23,12 +23,12 @@ from pathlib import Path
 
 from musltool.cache import cache_dir
 from musltool.dist import Dist
+from musltool.emulators import qemu_system_command
 from musltool.errors import VerificationError
 from musltool.files import atomic_write_text
 from musltool.firmware.bootreport import BootReport
 from musltool.firmware.kernels import Kernel
 from musltool.firmware.tree import SHARE, FirmwareImages, system_kind
-from musltool.hostparts import require_program
 from musltool.isa import Isa
 from musltool.process import kill_group, log
 from musltool.report import BuildReport, Evidence, ReportError, Status, TestResult, Verification
@@ -48,11 +48,11 @@ POWER_DOWN = b"reboot: Power down"
 KERNEL_OOPS = re.compile(r"Kernel panic - not syncing: Fatal exception")
 
 
-def qemu_command(isa: Isa, kernel: Path, initramfs: Path, disk: Path) -> list[str]:
+def qemu_command(isa: Isa, kernel: Path, initramfs: Path, disk: Path, qemu: list[str] | None = None) -> list[str]:
     """The qemu-system command line that boots the images on the ISA's oldest CPU."""
     append = f"console={isa.console} panic=-1 quiet"
     return [
-        isa.qemu_system, "-M", isa.boot_machine, "-cpu", isa.boot_cpu,
+        *(qemu or [isa.qemu_system]), "-M", isa.boot_machine, "-cpu", isa.boot_cpu,
         "-accel", f"tcg,thread={isa.boot_tcg_thread}",
         "-m", str(MEMORY_MB), "-smp", "2", *isa.boot_firmware,
         "-kernel", str(kernel), "-initrd", str(initramfs), "-append", append,
@@ -160,8 +160,7 @@ def _run_suite(console: Console, command: str, end: str, limit: float) -> tuple[
 
 def boot(isa: Isa, kernel: Kernel, images: FirmwareImages, applet_suite: bool = True) -> BootResult:
     """Boot, log in, run the suites, power off: every step is a check."""
-    require_program(isa.qemu_system, isa.qemu_system_package)
-    command = qemu_command(isa, kernel.path, images.initramfs, images.disk)
+    command = qemu_command(isa, kernel.path, images.initramfs, images.disk, qemu_system_command(isa))
     checks: list[TestResult] = []
     outcome = SuiteOutcome()
     timings: dict[str, float] = {}

@@ -57,9 +57,10 @@ class NoOptions:
     """A kind that takes no options of its own."""
 
 
-def option(default: Any, help: str) -> Any:
-    """A field of a kind's Options: its default and what it means (the task's --help)."""
-    return field(default=default, metadata={"help": help})
+def option(default: Any, help: str, evidence: bool = False) -> Any:
+    """A field of a kind's Options: its default and what it means (the task's --help).
+    `evidence`: it asks for more verification and leaves the binary as it is."""
+    return field(default=default, metadata={"help": help, "evidence": evidence})
 
 
 def read_options(options_class: type, given: Mapping[str, Any], recipe: str, kind: str) -> Any:
@@ -154,6 +155,18 @@ class Builder(ABC):
     def inputs(self) -> dict[str, Any]:
         """Everything besides recipe and toolchain that changes the output."""
         return {"version": self.version}
+
+    def extra_evidence(self) -> dict[str, bool]:
+        """The options asking for verification beyond the default that leave the binary as it
+        is (a source's own testsuite): kept out of the fingerprint and recorded in the report's
+        details, so a build verified with more serves a later request for less."""
+        fields = dataclasses.fields(self.kind_options) if dataclasses.is_dataclass(self.kind_options) else ()
+        return {f.name: bool(getattr(self.kind_options, f.name)) for f in fields if f.metadata.get("evidence")}
+
+    def serves(self, report: BuildReport) -> bool:
+        """Whether a current build's report has every extra evidence this build asks for."""
+        done = report.details.get("extra_evidence", {})
+        return all(done.get(name) for name, asked in self.extra_evidence().items() if asked)
 
     def work_key(self) -> dict[str, Any]:
         """What names this build's work folder in the cache. The same key gives the same

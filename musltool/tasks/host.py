@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -102,11 +103,12 @@ def clean(c, cache=False, dist="dist"):
         "unit": "run only the fast unit tests (they need nothing but Python)",
         "k": "only tests matching this pytest -k expression",
         "verbose": "list every test",
-        "jobs": "pytest workers for the integration tests (default 2: one builds while another verifies)",
+        "jobs": "pytest workers for the integration tests (default: one more than the CPUs, since "
+        "emulated suites, boots and docker often wait rather than compute)",
     }
 )
 @one_line_errors
-def test(c, unit=False, k="", verbose=False, jobs=2):
+def test(c, unit=False, k="", verbose=False, jobs=0):
     """Run the tests with pytest: unit tests, then integration tests under qemu and docker.
 
     Integration tests run on `jobs` workers; those marked `serial` (they look at machine-wide
@@ -115,6 +117,7 @@ def test(c, unit=False, k="", verbose=False, jobs=2):
     tests = Path.cwd() / "tests"
     if not tests.is_dir():
         raise UsageError(f"no tests/ folder in {Path.cwd()}: run this in a musltool checkout")
+    jobs = jobs or (os.cpu_count() or 1) + 1
     common = [*(["-k", k] if k else []), *(["-v"] if verbose else [])]
     pytest = [sys.executable, "-m", "pytest"]
     if unit:

@@ -113,40 +113,48 @@ def shared(tmp_path_factory, mirror_url) -> SharedBuilds:
 # big-endian row (elsewhere in tier 2 the build is the one `invoke build --recipe busybox` makes).
 UPSTREAM_TESTSUITE_ISAS = {*(isa.name for isa in TIERS["tier1"]), "s390x"}
 
-# The expensive shared builds, heaviest first, per worker: with several workers each makes
-# its own share at the start of the run, beside the others, instead of one worker making a
-# build while another waits on its lock. A worker takes whole ISAs of BusyBox (defconfig and
-# minimal share one work folder, which two workers would only take turns on), defconfig's
-# variants before minimal (a switch of config recompiles what it changes).
-WARM_UP = {
-    0: [("busybox", "aarch64", {}), ("busybox", "aarch64", {"config": "minimal"}),
-        ("busybox", "x86_64", {}), ("busybox", "x86_64", {"knock_out": True}),
-        ("busybox", "x86_64", {"config": "minimal"}),
-        ("libarchive", "armv7", {}), ("libarchive", "riscv64", {}),
-        ("cxx-demo", "aarch64", {}), ("cxx-demo", "x86_64", {}),
-        ("busybox", "s390x", {}), ("busybox", "s390x", {"config": "minimal"}),
-        ("busybox", "ppc64le", {}), ("busybox", "ppc64le", {"config": "minimal"}),
-        ("busybox", "x86", {}), ("busybox", "x86", {"config": "minimal"})],
-    1: [("busybox", "riscv64", {}), ("busybox", "riscv64", {"config": "minimal"}),
-        ("busybox", "armv7", {}), ("busybox", "armv7", {"config": "minimal"}),
-        ("libarchive", "x86_64", {}), ("libarchive", "aarch64", {}),
-        ("cxx-demo", "armv7", {}), ("cxx-demo", "riscv64", {}),
-        ("busybox", "loongarch64", {}), ("busybox", "loongarch64", {"config": "minimal"}),
-        ("busybox", "armv6", {}), ("busybox", "armv6", {"config": "minimal"})],
-}  # fmt: skip
+# The expensive shared builds, each group with its wall seconds in a cold run (CI's time
+# budget): with several workers each makes its share at the start of the run, beside the
+# others, instead of one worker making a build while another waits on its lock. Groups are
+# dealt heaviest first to the worker with the least so far. A group holds whole ISAs of
+# BusyBox (defconfig and minimal share one work folder, which two workers would only take
+# turns on), defconfig's variants before minimal (a switch of config recompiles what it changes).
+def _busybox(isa: str, *variants: dict) -> list[tuple[str, str, dict]]:
+    return [("busybox", isa, {}), *(("busybox", isa, v) for v in variants), ("busybox", isa, {"config": "minimal"})]
+
+
+WARM_UP_GROUPS: list[tuple[int, list[tuple[str, str, dict]]]] = [
+    (410, _busybox("armv7")), (300, _busybox("aarch64")), (280, _busybox("riscv64")),
+    (440, _busybox("x86_64", {"knock_out": True})), (210, _busybox("s390x")),
+    (150, _busybox("ppc64le")), (150, _busybox("x86")), (145, _busybox("armv6")),
+    (135, _busybox("loongarch64")),
+    (150, [("libarchive", "armv7", {})]), (155, [("libarchive", "riscv64", {})]),
+    (160, [("libarchive", "aarch64", {})]), (75, [("libarchive", "x86_64", {})]),
+    (105, [("cxx-demo", "aarch64", {}), ("cxx-demo", "x86_64", {})]),
+    (110, [("cxx-demo", "armv7", {}), ("cxx-demo", "riscv64", {})]),
+]  # fmt: skip
+
+
+def warm_up_share(index: int, count: int) -> list[tuple[str, str, dict]]:
+    """Worker `index` of `count`'s builds: groups dealt heaviest first to the least loaded."""
+    loads = [0] * count
+    shares: list[list[tuple[str, str, dict]]] = [[] for _ in range(count)]
+    for seconds, group in sorted(WARM_UP_GROUPS, key=lambda g: -g[0]):
+        least = loads.index(min(loads))
+        loads[least] += seconds
+        shares[least] += group
+    return shares[index]
 
 
 @pytest.fixture(scope="session", autouse=True)
 def shared_builds_warmed_up(shared) -> None:
     """`invoke test` (the whole suite on several workers) sets MUSLTOOL_TEST_WARM_UP: each
-    worker then makes its share of WARM_UP before its first test."""
+    worker then makes its share of WARM_UP_GROUPS before its first test."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
     if not os.environ.get("MUSLTOOL_TEST_WARM_UP") or not worker.startswith("gw"):
         return
     count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
-    index = int(worker[2:])
-    shares = [WARM_UP[i] for i in range(len(WARM_UP)) if i % count == index]
-    for recipe, isa, kind in (item for share in shares for item in share):
+    for recipe, isa, kind in warm_up_share(int(worker[2:]), count):
         try:
             shared.dist(recipe, isa, **kind)
         except Exception as exc:

@@ -27,6 +27,7 @@ OLDEST_BOOT_CPU = {
         f"{f}=off" for f in ("klmd-sha-1", "kimd-sha-1", "km-tdea-192", "km-tdea-128", "km-dea", "kmc-tdea-192",
                              "kmc-tdea-128", "kmc-dea", "kmac-tdea-192", "kmac-tdea-128", "kmac-dea", "dateh2",
                              "pfpo", "dfphp", "dfp", "parseh", "hfpue", "hfpm", "csske", "asnlxr", "tods"))),
+    "ppc64le": ("qemu-system-ppc64", "pseries", "power8"),
 }  # fmt: skip
 
 

@@ -199,10 +199,10 @@ def test_rootfs_and_image_through_the_cli(busybox_minimal_dist, tmp_path):
 
 def test_warm_and_cold_builds_are_bit_identical(shared, busybox_minimal_dist, hello_dist, tmp_path, mirror_url, monkeypatch):
     """The same sources give the same bytes: after an applet change in the shared (warm) work
-    folder, and in another folder with another, empty cache (cold)."""
+    folder (armv7), and in another folder with another, empty cache (cold)."""
     mirrors = [mirror_url] if mirror_url else []
     warm_dist = tmp_path / "warm" / "dist"
-    for isa in ("x86_64", "armv7"):
+    for isa in ("armv7",):
         options = BuildOptions(dist=warm_dist, fetch=fetch_options(mirrors))
         busybox = load_recipe("busybox")
         build(busybox, get_isa(isa), BuildOptions(dist=tmp_path / "other-applets", fetch=fetch_options(mirrors),

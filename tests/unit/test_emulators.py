@@ -31,8 +31,8 @@ def cached(fresh_cache):
 
 
 def test_the_pin_names_the_program_the_row_needs():
-    pin = emulators.pins()[LOONGARCH.qemu_user_suite]
-    assert pin.suite == "trixie" and pin.package == "qemu-user"
+    pin = emulators.pin_for(LOONGARCH)
+    assert pin.suite == LOONGARCH.qemu_user_suite == "trixie" and pin.package == "qemu-user" and pin.binfmt
     assert LOONGARCH.binfmt_name in pin.programs and len(pin.sha256) == 64
     assert ":" not in pin.folder.name  # binfmt_misc splits its rule on colons
 
@@ -106,3 +106,36 @@ def test_the_pinned_emulator_in_another_cache_is_taken(cached, tmp_path, monkeyp
     assert binfmt.binfmt_ready(LOONGARCH)[0]
     (other / "emulator.json").write_text(json.dumps({"sha256": "1" * 64}))  # another pin's
     assert not binfmt.binfmt_ready(LOONGARCH)[0]
+
+
+PPC64LE = get_isa("ppc64le")
+
+
+def test_a_qemu_system_the_host_has_is_taken_first(fresh_cache, monkeypatch):
+    monkeypatch.setattr(emulators, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setenv("MUSLTOOL_OFFLINE", "1")  # a fetch would fail loudly
+    assert emulators.qemu_system(PPC64LE) == "/usr/bin/qemu-system-ppc64"
+
+
+def test_a_pinned_qemu_system_comes_from_the_cache_when_the_host_lacks_it(fresh_cache, monkeypatch):
+    monkeypatch.setattr(emulators, "which", lambda name: None)
+    monkeypatch.setenv("MUSLTOOL_OFFLINE", "1")
+    pin = emulators.system_pin(PPC64LE)
+    assert pin is not None and not pin.binfmt and pin.package == PPC64LE.qemu_system_package
+    assert emulators.qemu_system_found(PPC64LE) is None
+    with pytest.raises(DownloadError, match=r"qemu-system-ppc \S+ is not cached"):
+        emulators.qemu_system(PPC64LE)
+    pin.folder.mkdir(parents=True)
+    (pin.folder / "qemu-system-ppc64").write_bytes(b"\x7fELF emulator")
+    (pin.folder / "emulator.json").write_text(json.dumps({"sha256": pin.sha256}))
+    assert emulators.qemu_system(PPC64LE) == str(pin.folder / "qemu-system-ppc64")
+    assert emulators.qemu_system_found(PPC64LE) == str(pin.folder / "qemu-system-ppc64")
+
+
+def test_an_unpinned_qemu_system_the_host_lacks_names_its_package(fresh_cache, monkeypatch):
+    monkeypatch.setattr(emulators, "which", lambda name: None)
+    monkeypatch.setattr("musltool.hostparts.which", lambda name: None)
+    s390x = get_isa("s390x")
+    assert emulators.system_pin(s390x) is None
+    with pytest.raises(MissingToolError, match="qemu-system-misc"):
+        emulators.qemu_system(s390x)

@@ -84,7 +84,7 @@ class BusyboxOptions:
     applets: tuple[str, ...] = option((), "BusyBox: build exactly these applets (comma list) from allnoconfig")
     fragment: str = option("", "BusyBox: a config fragment merged over the base config")
     upstream_tests: bool = option(False, "BusyBox: also run the testsuite/ shipped in its source against the "
-                                         "build (under emulation, sandboxed)")  # fmt: skip
+                                         "build (under emulation, sandboxed)", evidence=True)  # fmt: skip
     knock_out: bool = option(False, "BusyBox: run every check again with its applet replaced by stand-ins "
                                     "(exits 0, exits 1, echoes): a check that still passes proves nothing")  # fmt: skip
 

@@ -142,7 +142,6 @@ class BusyboxBuilder(Builder):
             "patches": [p.digest() for p in self.patches()],
             "base": self.base.as_input(),
             "fragment": self.fragment,
-            "upstream_tests": self.kind_options.upstream_tests,
             "knock_out": self.kind_options.knock_out,
         }
 
@@ -250,6 +249,7 @@ class BusyboxBuilder(Builder):
                 else [],
                 "fixups": [f.reason for f in self.fixups],
                 "patches": [{"file": p.path.name, "sha256": p.digest(), "reason": p.reason} for p in self.patches()],
+                "extra_evidence": self.extra_evidence(),
             },
         )
 
