@@ -444,6 +444,9 @@ EOF
 t factor "factors" "84: 2 2 3 7" <<'EOF'
 factor 84
 EOF
+t factor "factors 2^64-1 (64-bit arithmetic on every ISA)" "18446744073709551615: 3 5 17 257 641 65537 6700417" <<'EOF'
+factor 18446744073709551615
+EOF
 t dc "reverse polish" "27" <<'EOF'
 echo '3 4 5 + * p' | dc
 EOF

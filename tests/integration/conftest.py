@@ -130,8 +130,11 @@ WARM_UP_GROUPS: list[tuple[int, list[tuple[str, str, dict]]]] = [
     (135, _busybox("loongarch64")),
     (150, [("libarchive", "armv7", {})]), (155, [("libarchive", "riscv64", {})]),
     (160, [("libarchive", "aarch64", {})]), (75, [("libarchive", "x86_64", {})]),
+    (155, [("libarchive", "s390x", {})]),
     (105, [("cxx-demo", "aarch64", {}), ("cxx-demo", "x86_64", {})]),
     (110, [("cxx-demo", "armv7", {}), ("cxx-demo", "riscv64", {})]),
+    (100, [("cxx-demo", "x86", {}), ("cxx-demo", "armv6", {})]),
+    (150, [("cxx-demo", "ppc64le", {}), ("cxx-demo", "s390x", {}), ("cxx-demo", "loongarch64", {})]),
 ]  # fmt: skip
 
 
