@@ -112,7 +112,7 @@ def make_report(
         verification=verification,
         fingerprint=fp,
         flags=built.flags,
-        details=built.details,
+        details={**built.details, **({"extra_evidence": extra} if (extra := builder.extra_evidence()) else {})},
         companions=tuple(sorted(built.companions)),
         programs={name: sha256_file(path) for name, path in sorted(built.programs.items())},
         dependencies=tuple(dependency_record(d) for d in builder.dependencies),
@@ -199,7 +199,10 @@ def run_build(builder: Builder) -> BuildResult:
     dist = Dist(options.dist)
     target = dist.path(f"{isa.name}/{recipe.binary}")
     previous = previous_report(dist, isa, recipe.binary)
-    if not options.force and is_current(previous, fp, dist) and builder.serves(previous):
+    current = not options.force and is_current(previous, fp, dist)
+    if current and not builder.serves(previous):
+        log(f"{recipe.name} for {isa.name} in {target} lacks evidence asked for now: verifying again")
+    elif current:
         log(f"{recipe.name} for {isa.name} is up to date ({target}); nothing rebuilt")
         assert previous is not None
         return BuildResult(isa, target, previous, up_to_date=True)

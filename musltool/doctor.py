@@ -131,9 +131,13 @@ def setup(isas: list[Isa], install_packages: bool, start_docker: bool) -> None:
     for isa in isas:
         if isa.qemu_user_suite:
             qemu_user(isa)  # in this cache, whatever binfmt_misc holds (doctor looks here)
-        if isa.qemu_system and system_pin(isa):
-            qemu_system(isa)
         if not runs_natively(isa):
             log(register_binfmt(isa))
     if start_docker:
         log(start_dockerd())
+    for isa in _one_per_system_emulator(isas):
+        if system_pin(isa) and not qemu_system_found(isa):  # only boot needs it: setup goes on without
+            try:
+                qemu_system(isa)
+            except MusltoolError as exc:
+                log(f"{isa.qemu_system} not fetched ({exc}); invoke boot --arch {isa.name} fetches it")

@@ -72,8 +72,20 @@ def _on_this_host(pin: EmulatorPin, isa: Isa, program: str) -> EmulatorPin:
 
 
 def system_pin(isa: Isa) -> EmulatorPin | None:
-    """The pinned package of the ISA's qemu-system, if emulators.toml has one."""
-    return next((p for p in pins() if not p.binfmt and isa.qemu_system in p.programs), None)
+    """The pinned package of the ISA's qemu-system that runs on this host, if emulators.toml
+    has one: Debian links qemu-system against its suite's libraries, so a pin serves hosts of
+    that machine and suite only (elsewhere the host's own package is the way)."""
+    here = (platform.machine(), host_suite())
+    return next((p for p in pins() if not p.binfmt and isa.qemu_system in p.programs and (p.host, p.suite) == here), None)
+
+
+def host_suite(os_release: Path = Path("/etc/os-release")) -> str:
+    """The host's release codename (bookworm ...), or "" when it does not say."""
+    try:
+        fields = dict(line.split("=", 1) for line in os_release.read_text().splitlines() if "=" in line)
+    except OSError:
+        return ""
+    return fields.get("VERSION_CODENAME", "").strip().strip('"')
 
 
 def qemu_system(isa: Isa) -> str:
@@ -85,7 +97,6 @@ def qemu_system(isa: Isa) -> str:
     pin = system_pin(isa)
     if pin is None:
         return require_program(isa.qemu_system, isa.qemu_system_package)
-    _on_this_host(pin, isa, isa.qemu_system)
     if not _cached(pin):
         _fetch_locked(pin)
     return str(pin.folder / isa.qemu_system)
@@ -96,7 +107,11 @@ def qemu_system_command(isa: Isa) -> list[str]:
     (slof.bin ...) beside where it is installed, so a copy in the cache is pointed at the
     host's qemu-system-data."""
     program = qemu_system(isa)
-    return [program] if program == which(isa.qemu_system) else [program, "-L", SYSTEM_DATA]
+    if program == which(isa.qemu_system):
+        return [program]
+    if not Path(SYSTEM_DATA).is_dir():
+        raise MissingToolError(f"{program} needs qemu's firmware in {SYSTEM_DATA}: install qemu-system-data")
+    return [program, "-L", SYSTEM_DATA]
 
 
 def qemu_system_found(isa: Isa) -> str | None:
@@ -105,7 +120,7 @@ def qemu_system_found(isa: Isa) -> str | None:
     pin = system_pin(isa)
     if found or pin is None:
         return found
-    return str(pin.folder / isa.qemu_system) if _cached(_on_this_host(pin, isa, isa.qemu_system)) else None
+    return str(pin.folder / isa.qemu_system) if _cached(pin) else None
 
 
 def qemu_user(isa: Isa) -> str:

@@ -211,6 +211,7 @@ def kernel_format(image: bytes, isa: Isa) -> str | None:
             elf = ELFFile(io.BytesIO(image))
         except Exception:
             return None
-        return "ELF vmlinux" if elf.header["e_machine"] == isa.elf_machine else None
+        fits = (elf.header["e_machine"], elf.elfclass, elf.little_endian) == (isa.elf_machine, isa.elf_class, isa.little_endian)
+        return "ELF vmlinux" if fits else None
     return None
 

@@ -165,8 +165,9 @@ class Builder(ABC):
 
     def serves(self, report: BuildReport) -> bool:
         """Whether a current build's report has every extra evidence this build asks for."""
-        done = report.details.get("extra_evidence", {})
-        return all(done.get(name) for name, asked in self.extra_evidence().items() if asked)
+        done = report.details.get("extra_evidence")
+        done = done if isinstance(done, dict) else {}
+        return all(done.get(name) is True for name, asked in self.extra_evidence().items() if asked)
 
     def work_key(self) -> dict[str, Any]:
         """What names this build's work folder in the cache. The same key gives the same

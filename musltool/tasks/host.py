@@ -117,7 +117,7 @@ def test(c, unit=False, k="", verbose=False, jobs=0):
     tests = Path.cwd() / "tests"
     if not tests.is_dir():
         raise UsageError(f"no tests/ folder in {Path.cwd()}: run this in a musltool checkout")
-    jobs = jobs or (os.cpu_count() or 1) + 1
+    jobs = jobs or len(os.sched_getaffinity(0)) + 1
     common = [*(["-k", k] if k else []), *(["-v"] if verbose else [])]
     pytest = [sys.executable, "-m", "pytest"]
     if unit:

@@ -15,6 +15,7 @@ import pytest
 
 from musltool.elf import check_binary, require_static_binary
 from musltool.errors import CheckError
+from musltool.firmware.kernels import kernel_format
 from musltool.isa import get_isa as isa_named
 
 ET_REL, ET_EXEC, ET_DYN = 1, 2, 3
@@ -346,3 +347,14 @@ def test_require_names_every_failed_check_in_one_error(tmp_path):
         "needs shared libraries: libc.so"
     )
     assert raised.value.exit_code == 6
+
+
+@pytest.mark.parametrize(("image", "fits"), [
+    (GOOD["ppc64le"], True),
+    (GOOD["x86_64"], False),  # another machine's ELF is no ppc64le kernel
+    (Elf(machine=21, little=False, flags=0x2), False),  # a big-endian ppc64 kernel
+    (Elf(machine=20, bits=32), False),  # 32-bit PowerPC
+])  # fmt: skip
+def test_an_elf_vmlinux_is_a_kernel_only_for_its_machine_class_and_byte_order(image, fits, tmp_path):
+    data = image.write(tmp_path / "vmlinux").read_bytes()
+    assert (kernel_format(data, isa_named("ppc64le")) == "ELF vmlinux") is fits

@@ -117,7 +117,14 @@ def test_a_qemu_system_the_host_has_is_taken_first(fresh_cache, monkeypatch):
     assert emulators.qemu_system(PPC64LE) == "/usr/bin/qemu-system-ppc64"
 
 
-def test_a_pinned_qemu_system_comes_from_the_cache_when_the_host_lacks_it(fresh_cache, monkeypatch):
+@pytest.fixture
+def bookworm_x86_64(monkeypatch):
+    """A host the qemu-system pin serves: its machine and suite."""
+    monkeypatch.setattr(emulators.platform, "machine", lambda: "x86_64")
+    monkeypatch.setattr(emulators, "host_suite", lambda: "bookworm")
+
+
+def test_a_pinned_qemu_system_comes_from_the_cache_when_the_host_lacks_it(fresh_cache, monkeypatch, bookworm_x86_64):
     monkeypatch.setattr(emulators, "which", lambda name: None)
     monkeypatch.setenv("MUSLTOOL_OFFLINE", "1")
     pin = emulators.system_pin(PPC64LE)
@@ -130,6 +137,34 @@ def test_a_pinned_qemu_system_comes_from_the_cache_when_the_host_lacks_it(fresh_
     (pin.folder / "emulator.json").write_text(json.dumps({"sha256": pin.sha256}))
     assert emulators.qemu_system(PPC64LE) == str(pin.folder / "qemu-system-ppc64")
     assert emulators.qemu_system_found(PPC64LE) == str(pin.folder / "qemu-system-ppc64")
+    # Debian's qemu looks for its firmware beside its install place: the copy is pointed at the host's
+    monkeypatch.setattr(emulators, "SYSTEM_DATA", str(fresh_cache))
+    assert emulators.qemu_system_command(PPC64LE) == [str(pin.folder / "qemu-system-ppc64"), "-L", str(fresh_cache)]
+    monkeypatch.setattr(emulators, "SYSTEM_DATA", str(fresh_cache / "no-such-folder"))
+    with pytest.raises(MissingToolError, match="install qemu-system-data"):
+        emulators.qemu_system_command(PPC64LE)
+
+
+@pytest.mark.parametrize(("machine", "suite"), [("x86_64", "trixie"), ("aarch64", "bookworm"), ("x86_64", "")])
+def test_a_host_the_pin_does_not_serve_installs_the_package_instead(fresh_cache, monkeypatch, machine, suite):
+    """The pinned qemu-system is linked against bookworm's libraries: elsewhere the host's
+    own package is named (and setup installs it), nothing is fetched."""
+    monkeypatch.setattr(emulators.platform, "machine", lambda: machine)
+    monkeypatch.setattr(emulators, "host_suite", lambda: suite)
+    monkeypatch.setattr(emulators, "which", lambda name: None)
+    monkeypatch.setattr("musltool.hostparts.which", lambda name: None)
+    assert emulators.system_pin(PPC64LE) is None
+    with pytest.raises(MissingToolError, match="install qemu-system-ppc "):
+        emulators.qemu_system(PPC64LE)
+
+
+def test_the_host_suite_is_read_from_os_release(tmp_path):
+    release = tmp_path / "os-release"
+    release.write_text('PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nVERSION_CODENAME=bookworm\nID=debian\n')
+    assert emulators.host_suite(release) == "bookworm"
+    release.write_text('NAME="Something"\n')
+    assert emulators.host_suite(release) == ""
+    assert emulators.host_suite(tmp_path / "missing") == ""
 
 
 def test_an_unpinned_qemu_system_the_host_lacks_names_its_package(fresh_cache, monkeypatch):

@@ -249,7 +249,6 @@ class BusyboxBuilder(Builder):
                 else [],
                 "fixups": [f.reason for f in self.fixups],
                 "patches": [{"file": p.path.name, "sha256": p.digest(), "reason": p.reason} for p in self.patches()],
-                "extra_evidence": self.extra_evidence(),
             },
         )
 
