@@ -109,9 +109,11 @@ def shared(tmp_path_factory, mirror_url) -> SharedBuilds:
     return SharedBuilds(root / "shared-builds", (mirror_url,) if mirror_url else ())
 
 
-# Where the shared defconfig build also runs BusyBox's own testsuite: tier 1, and s390x, the
-# big-endian row (elsewhere in tier 2 the build is the one `invoke build --recipe busybox` makes).
-UPSTREAM_TESTSUITE_ISAS = {*(isa.name for isa in TIERS["tier1"]), "s390x"}
+# Where the shared defconfig build also runs BusyBox's own testsuite in CI: x86_64, natively,
+# and s390x, emulated and big-endian (the most expensive check of the run, so on two rows:
+# README's CI time; aarch64, armv7 and riscv64 were measured here with the same code, and
+# test_busybox's UPSTREAM_COUNTS keeps their numbers for `invoke test` runs that add them).
+UPSTREAM_TESTSUITE_ISAS = {"x86_64", "s390x"}
 
 # The expensive shared builds, each group with its wall seconds in a cold run (CI's time
 # budget): with several workers each makes its share at the start of the run, beside the
@@ -124,13 +126,11 @@ def _busybox(isa: str, *variants: dict) -> list[tuple[str, str, dict]]:
 
 
 WARM_UP_GROUPS: list[tuple[int, list[tuple[str, str, dict]]]] = [
-    (410, _busybox("armv7")), (300, _busybox("aarch64")), (280, _busybox("riscv64")),
+    (150, _busybox("armv7")), (160, _busybox("aarch64")), (160, _busybox("riscv64")),
     (440, _busybox("x86_64", {"knock_out": True})), (210, _busybox("s390x")),
     (150, _busybox("ppc64le")), (150, _busybox("x86")), (145, _busybox("armv6")),
     (135, _busybox("loongarch64")),
-    (150, [("libarchive", "armv7", {})]), (155, [("libarchive", "riscv64", {})]),
-    (160, [("libarchive", "aarch64", {})]), (75, [("libarchive", "x86_64", {})]),
-    (155, [("libarchive", "s390x", {})]),
+    (75, [("libarchive", "x86_64", {})]), (155, [("libarchive", "s390x", {})]),
     (105, [("cxx-demo", "aarch64", {}), ("cxx-demo", "x86_64", {})]),
     (110, [("cxx-demo", "armv7", {}), ("cxx-demo", "riscv64", {})]),
     (100, [("cxx-demo", "x86", {}), ("cxx-demo", "armv6", {})]),

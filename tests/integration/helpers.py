@@ -28,6 +28,7 @@ OLDEST_BOOT_CPU = {
                              "kmc-tdea-128", "kmc-dea", "kmac-tdea-192", "kmac-tdea-128", "kmac-dea", "dateh2",
                              "pfpo", "dfphp", "dfp", "parseh", "hfpue", "hfpm", "csske", "asnlxr", "tods"))),
     "ppc64le": ("qemu-system-ppc64", "pseries", "power8"),
+    "x86": ("qemu-system-x86_64", "pc", "qemu64"),  # the amd64 kernel runs the i686 userland
 }  # fmt: skip
 
 

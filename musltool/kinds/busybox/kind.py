@@ -380,7 +380,7 @@ class BusyboxBuilder(Builder):
     def boot_suites(cls, share: str, isa: Isa) -> list[SuiteRun]:
         applet_suite = (f"mkdir -p /tmp/suite && MUSLTOOL_ISOLATED=1 MUSLTOOL_SUITE_DATA=/{share}/{SUITE_DATA} "
                         f"MUSLTOOL_MACHINE={isa.uname_machine} MUSLTOOL_ENDIAN={isa.byte_order} TMPDIR=/tmp/suite "
-                        f"sh /{share}/{SUITE_FILE} 2>/dev/null")  # fmt: skip
+                        f"{'linux32 ' if isa.linux32 else ''}sh /{share}/{SUITE_FILE} 2>/dev/null")  # fmt: skip
         return [SuiteRun("boot suite", "boot", f"MUSLTOOL_DISK=/dev/vda MUSLTOOL_CONSOLE=/dev/{isa.console} MUSLTOOL_LACKS='{' '.join(isa.boot_lacks)}' sh /{share}/{BOOT_SUITE_FILE}", BOOT_SUITE_END),
                 SuiteRun("applet suite", "boot (applet suite)", applet_suite, SUITE_END)]  # fmt: skip
 
