@@ -59,8 +59,8 @@ class Kernel:
 def pins() -> dict[str, KernelPin]:
     data = tomllib.loads(Path(__file__).with_name(MANIFEST).read_text())
     return {
-        entry["isa"]: KernelPin(
-            isa=entry["isa"],
+        isa: KernelPin(
+            isa=isa,
             debian_arch=entry["debian_arch"],
             package=entry["package"],
             version=entry.get("version", data["version"]),
@@ -70,6 +70,7 @@ def pins() -> dict[str, KernelPin]:
             modules=tuple(data.get("modules", [])),
         )
         for entry in data["kernel"]
+        for isa in entry.get("isas", [entry.get("isa")])  # one kernel may boot several rows
     }
 
 
