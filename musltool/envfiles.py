@@ -83,10 +83,11 @@ def meson_cross_file(toolchain: Toolchain, environment: dict[str, str], sysroot:
         binaries["pkg-config"] = "pkg-config"
     lines += [f"{key} = {meson_quote(value)}" for key, value in binaries.items()]
     lines.append(f"exe_wrapper = {array(emulator(isa))}")
-    lines += ["", "[built-in options]", f"c_args = {array(words(environment['CFLAGS']))}",
-              f"cpp_args = {array(words(environment['CXXFLAGS']))}",
-              f"c_link_args = {array(words(environment['LDFLAGS']))}",
-              f"cpp_link_args = {array(words(environment['LDFLAGS']))}",
+    # The compile flags join the link's too, as make's link rules and CMake's do: zig picks the
+    # libc it links by the link's -O, and without one compiles a debug libc for the project.
+    c_flags, cxx_flags, ld_flags = (words(environment[v]) for v in ("CFLAGS", "CXXFLAGS", "LDFLAGS"))
+    lines += ["", "[built-in options]", f"c_args = {array(c_flags)}", f"cpp_args = {array(cxx_flags)}",
+              f"c_link_args = {array(c_flags + ld_flags)}", f"cpp_link_args = {array(cxx_flags + ld_flags)}",
               "default_library = 'static'", "prefer_static = true"]  # fmt: skip
     # without this Meson runs tests of the build machine's own ISA directly, not on the oldest CPU
     lines += ["", "[properties]", "needs_exe_wrapper = true"]

@@ -124,6 +124,11 @@ def call(
         timed_out = _pump(proc, input, capture, timeout)
     except BaseException:
         if finish_on_interrupt:
+            # Its input ends here: a command still reading it (docker load) would otherwise
+            # wait for the rest until the timeout below, and the interrupted run with it.
+            if proc.stdin is not None:
+                with contextlib.suppress(OSError):
+                    proc.stdin.close()
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=60)
         kill_group(proc)

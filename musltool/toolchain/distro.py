@@ -86,6 +86,8 @@ class DistroGccToolchain(Toolchain):
         if isa.name not in targets:
             raise UsageError(f"{name} has no compiler for {isa.name}")
         self.gnu_triple = targets[isa.name]["gnu_triple"]
+        # ABI flags the row needs beyond the compiler's defaults: musl and every program alike
+        self.abi_flags: tuple[str, ...] = tuple(targets[isa.name].get("abi_flags", ()))
         self.download = download or fetch_options()
         self.musl = self.manifest["musl"]
 
@@ -117,7 +119,7 @@ class DistroGccToolchain(Toolchain):
     @property
     def root(self) -> Path:
         key = hashlib.sha256(
-            f"{self.musl['sha256']}\n{self.isa.name}\n{self.gcc_version}".encode()
+            f"{self.musl['sha256']}\n{self.isa.name}\n{self.gcc_version}{self._abi_key}".encode()
         ).hexdigest()
         return (
             cache_dir()
@@ -125,6 +127,10 @@ class DistroGccToolchain(Toolchain):
             / f"{self.name}-musl-{self.musl['version']}-{key[:12]}"
             / self.isa.name
         )
+
+    @property
+    def _abi_key(self) -> str:
+        return f"\n{' '.join(self.abi_flags)}" if self.abi_flags else ""  # unchanged keys without
 
     @property
     def sysroot(self) -> Path:
@@ -154,7 +160,7 @@ class DistroGccToolchain(Toolchain):
             **os.environ,
             "CROSS_COMPILE": f"{self.gnu_triple}-",
             "CC": self.gnu_tool("gcc"),
-            "CFLAGS": "-Os",
+            "CFLAGS": " ".join(("-Os", *self.abi_flags)),
         }
         logs = self.root / "logs"
         steps = (
@@ -206,7 +212,7 @@ class DistroGccToolchain(Toolchain):
     @functools.cached_property
     def _bin_dir(self) -> Path:
         sysroot = self.sysroot_ready()
-        gcc = (self.gnu_tool("gcc"), "-specs", str(sysroot / SPECS))
+        gcc = (self.gnu_tool("gcc"), *self.abi_flags, "-specs", str(sysroot / SPECS))
         commands = {"gcc": gcc, "cc": gcc}
         commands |= {
             tool: (self.gnu_tool(tool),) for tool in ("ar", "ranlib", "strip", "objcopy", "nm")

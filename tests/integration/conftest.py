@@ -126,15 +126,14 @@ def _busybox(isa: str, *variants: dict) -> list[tuple[str, str, dict]]:
 
 
 WARM_UP_GROUPS: list[tuple[int, list[tuple[str, str, dict]]]] = [
-    (150, _busybox("armv7")), (160, _busybox("aarch64")), (160, _busybox("riscv64")),
-    (440, _busybox("x86_64", {"knock_out": True})), (210, _busybox("s390x")),
-    (150, _busybox("ppc64le")), (150, _busybox("x86")), (145, _busybox("armv6")),
-    (135, _busybox("loongarch64")),
-    (75, [("libarchive", "x86_64", {})]), (155, [("libarchive", "s390x", {})]),
-    (105, [("cxx-demo", "aarch64", {}), ("cxx-demo", "x86_64", {})]),
-    (110, [("cxx-demo", "armv7", {}), ("cxx-demo", "riscv64", {})]),
-    (100, [("cxx-demo", "x86", {}), ("cxx-demo", "armv6", {})]),
-    (150, [("cxx-demo", "ppc64le", {}), ("cxx-demo", "s390x", {}), ("cxx-demo", "loongarch64", {})]),
+    (230, _busybox("armv7")), (190, _busybox("aarch64")), (220, _busybox("riscv64")),
+    (515, _busybox("x86_64", {"knock_out": True})), (330, _busybox("s390x")),
+    (215, _busybox("ppc64le")), (210, _busybox("x86")), (310, _busybox("armv6")),
+    (285, _busybox("loongarch64")),
+    (200, [("libarchive", "x86_64", {})]), (225, [("libarchive", "s390x", {})]),
+    (215, [("cxx-demo", "aarch64", {}), ("cxx-demo", "x86_64", {})]),
+    (260, [("cxx-demo", "armv7", {}), ("cxx-demo", "riscv64", {})]),
+    (175, [("cxx-demo", "x86", {}), ("cxx-demo", "s390x", {})]),
 ]  # fmt: skip
 
 

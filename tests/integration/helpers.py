@@ -85,3 +85,9 @@ def all_session_objects() -> tuple[list[str], list[str]]:
     images = subprocess.run(["docker", "images", "--filter", f"label={SESSION_LABEL}", "--format", "{{.Repository}}:{{.Tag}}"],
                     capture_output=True, text=True, check=True).stdout.split()  # fmt: skip
     return containers, images
+
+# CMake and Meson projects are built as releases are (-Os, musltool's own optimisation): zig's
+# libc and libc++ are then the ones the run's other builds made. Without a build type both
+# build for debugging, and zig compiles a debug libc (and libc++) per ISA: minutes of CI.
+# (Meson's minsize keeps debug info: -Ddebug=false drops it, as CMake's MinSizeRel does.)
+RELEASE_CMAKE, RELEASE_MESON = ("-DCMAKE_BUILD_TYPE=MinSizeRel",), ("--buildtype=minsize", "-Ddebug=false")

@@ -22,6 +22,7 @@ from musltool.catalog import load_recipe
 from musltool.isa import get_isa
 from tests.conftest import mirror_folder
 from tests.integration.conftest import invoke
+from tests.integration.helpers import RELEASE_CMAKE, RELEASE_MESON
 
 LIBRARIES = {"bzip2": "1.0.8", "xz": "5.8.1", "lz4": "1.10.0"}
 LZ4_FRAME_MAGIC = b"\x04\x22\x4d\x18"
@@ -198,7 +199,7 @@ def test_cmake_finds_the_libraries_in_the_sysroot_and_ctest_runs_under_emulation
     sysroot = next(line for line in toolchain_file.read_text().splitlines() if "CMAKE_FIND_ROOT_PATH " in line)
     sysroot = sysroot.split('"')[1]
     build = tmp_path / "build"
-    run_all(["cmake", "-S", str(source), "-B", str(build), f"-DCMAKE_TOOLCHAIN_FILE={toolchain_file}"],
+    run_all(["cmake", "-S", str(source), "-B", str(build), f"-DCMAKE_TOOLCHAIN_FILE={toolchain_file}", *RELEASE_CMAKE],
             ["cmake", "--build", str(build)],
             ["ctest", "--test-dir", str(build), "--output-on-failure"])  # fmt: skip
     cache = (build / "CMakeCache.txt").read_text()
@@ -325,7 +326,7 @@ test('round-trips', executable('packers', 'packers.c', dependencies: deps))
 def test_meson_finds_the_libraries_through_the_sysroot_and_tests_under_emulation(shared, isa_name, tmp_path):
     source, cross = project_with_libraries(shared, isa_name, tmp_path, ("meson.build", PACKERS_MESON), "meson")
     build = tmp_path / "build"
-    run_all(["meson", "setup", str(build), str(source), "--cross-file", str(cross)],
+    run_all(["meson", "setup", str(build), str(source), "--cross-file", str(cross), *RELEASE_MESON],
             ["meson", "compile", "-C", str(build)],
             ["meson", "test", "-C", str(build), "--print-errorlogs"])  # fmt: skip
     result = json.loads((build / "meson-logs" / "testlog.json").read_text().splitlines()[0])

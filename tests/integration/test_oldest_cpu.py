@@ -1,9 +1,12 @@
 """Binaries that need a newer CPU than the ISA table's oldest one are caught, not shipped.
 
 Each case builds a small recipe twice: once as musltool builds it (must pass) and once with a
-`-mcpu` that lets the compiler use newer instructions (AVX2, LSE atomics, Zbb, NEON). The
-runners emulate the oldest CPU, so the newer instruction traps with SIGILL; for armv7 the ELF
-attribute checks refuse the binary before it runs.
+function compiled for a newer CPU (AVX, LSE atomics, Zbb, POPCNT, ISA 3.0, the z13 vector
+facility, LA664's amcas) through a target attribute. The runners emulate the oldest CPU, so the
+newer instruction traps. A target attribute rather than `-mcpu`: the rest of the binary, zig's
+libc included, stays built for the oldest CPU, so the case does not compile a libc for another
+CPU (about 40 s of CI time per row). For armv7 the ELF attribute checks refuse the binary
+before it runs; those attributes describe the whole file, so that case keeps `-mcpu`.
 """
 
 from __future__ import annotations
@@ -18,51 +21,50 @@ from musltool.errors import CheckError, VerificationError
 from musltool.isa import get_isa
 from musltool.kinds.base import BuildOptions
 
-# The value depends on argc so that the compiler cannot fold the newer instruction away.
+# Each row's newer CPU as a target attribute, and code it compiles to a newer instruction. The
+# value depends on argc so that the compiler cannot fold the newer instruction away.
+VECTOR_OF_FOUR_DOUBLES = (
+    # Four doubles in one vector: SSE2 pairs on the baseline, one AVX register with AVX.
+    "typedef double v4d __attribute__((vector_size(32)));\n"
+    "NEWER double run(int argc) {\n"
+    "    volatile double seed = argc + 0.5;\n"
+    "    v4d a = {seed, seed, seed, seed};\n"
+    "    a = a + a;\n"
+    "    return a[0];\n"
+    "}\n"
+)
 NEWER_CPU_CASES = {
-    "x86_64": (
-        "-mcpu=x86_64_v3",
-        # Four doubles in one vector: SSE2 pairs on the baseline, one AVX register on v3.
-        "typedef double v4d __attribute__((vector_size(32)));\n"
-        "double run(int argc) {\n"
-        "    volatile double seed = argc + 0.5;\n"
-        "    v4d a = {seed, seed, seed, seed};\n"
-        "    a = a + a;\n"
-        "    return a[0];\n"
-        "}\n",
-    ),
+    "x86_64": ("avx2", VECTOR_OF_FOUR_DOUBLES),
     "aarch64": (
-        "-mcpu=generic+lse",
+        "lse",
         "#include <stdatomic.h>\n"
-        "double run(int argc) {\n"
+        "NEWER double run(int argc) {\n"
         "    atomic_int value = 1;\n"
         "    atomic_fetch_add(&value, argc + 1);\n"
         "    return atomic_load(&value);\n"
         "}\n",
     ),
     "riscv64": (
-        "-mcpu=baseline_rv64+zbb",
-        "double run(int argc) { return 63 - __builtin_clzl((unsigned long)argc << 1) + 1; }\n",
+        "arch=+zbb",
+        "NEWER double run(int argc) { return 63 - __builtin_clzl((unsigned long)argc << 1) + 1; }\n",
     ),
     # Tier 2. Nehalem's POPCNT, which no Pentium 4 has.
-    "x86": (
-        "-mcpu=nehalem",
-        "double run(int argc) { return __builtin_popcount((unsigned)argc * 7u); }\n",
-    ),
+    "x86": ("popcnt", "NEWER double run(int argc) { return __builtin_popcount((unsigned)argc * 7u); }\n"),
     # POWER9 (ISA 3.0): modsd and cnttzd.
     "ppc64le": (
-        "-mcpu=pwr9",
-        "double run(int argc) {\n"
+        "isa-v30-instructions",
+        "NEWER double run(int argc) {\n"
         "    volatile long a = argc * 7L, b = argc + 1;\n"
         "    return (double)(a % b) + __builtin_ctzll((unsigned long long)a << 2);\n"
         "}\n",
     ),
     # z13's vector facility, for the same four doubles as x86_64's AVX case.
+    "s390x": ("vector", VECTOR_OF_FOUR_DOUBLES),
     # LA664's compare-and-swap instruction (amcas), which LA464 lacks.
     "loongarch64": (
-        "-mcpu=la664",
+        "arch=la664",
         "#include <stdatomic.h>\n"
-        "double run(int argc) {\n"
+        "NEWER double run(int argc) {\n"
         "    atomic_int value = 1;\n"
         "    int expected = 1;\n"
         "    atomic_compare_exchange_strong(&value, &expected, argc + 2);\n"
@@ -70,7 +72,6 @@ NEWER_CPU_CASES = {
         "}\n",
     ),
 }
-NEWER_CPU_CASES["s390x"] = ("-mcpu=z13", NEWER_CPU_CASES["x86_64"][1])
 MAIN = """#include <stdio.h>
 double run(int argc);
 int main(int argc, char **argv) {
@@ -106,13 +107,14 @@ def build_folder(folder: Path, isa: str, runner: str, dist: Path):
 
 @pytest.mark.parametrize(("isa_name", "runner"), [(n, r) for n in sorted(NEWER_CPU_CASES) for r in RUNNERS[n]])
 def test_newer_instructions_trap_on_the_oldest_cpu(tmp_path, isa_name, runner):
-    cflag, code = NEWER_CPU_CASES[isa_name]
+    feature, code = NEWER_CPU_CASES[isa_name]
     expected = EXPECTED[isa_name]
-    plain = write_recipe(tmp_path / "plain", "oldcpu", code, [], expected)
+    plain = write_recipe(tmp_path / "plain", "oldcpu", code.replace("NEWER ", ""), [], expected)
     result = build_folder(plain, isa_name, runner, tmp_path / "dist-plain")
     assert result.report.is_verified()
 
-    newer = write_recipe(tmp_path / "newer", "newcpu", code, [cflag], expected)
+    newer_code = code.replace("NEWER", f'__attribute__((target("{feature}")))')
+    newer = write_recipe(tmp_path / "newer", "newcpu", newer_code, [], expected)
     with pytest.raises(VerificationError) as err:
         build_folder(newer, isa_name, runner, tmp_path / "dist-newer")
     assert TRAP.get(isa_name, "SIGILL") in str(err.value)

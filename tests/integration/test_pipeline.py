@@ -12,7 +12,7 @@ import pytest
 from musltool.build import build
 from musltool.catalog import load_recipe
 from musltool.errors import VerificationError
-from musltool.isa import ALL, TIERS, get_isa
+from musltool.isa import TIERS, get_isa
 from musltool.kinds.base import BuildOptions
 from musltool.recipes import VerifyRun, recipe_for_sources
 from tests.integration.conftest import ROOT, invoke
@@ -35,7 +35,13 @@ def test_recipe_builds_and_verifies(shared, isa_name, recipe_name, runner):
     assert report["size"] == binary.stat().st_size
 
 
-@pytest.mark.parametrize("isa_name", [isa.name for isa in ALL])  # tier 2 too
+# zig compiles libc++ for each ISA (1.5 to 3.5 minutes of CI per row): tier 1, and of tier 2 the
+# big-endian s390x and 32-bit x86 (README: CI time). armv6, ppc64le and loongarch64 passed it
+# in CI until this narrowing (and in the cold run of 2026-12-01).
+CXX_DEMO_ISAS = [isa.name for isa in TIERS["tier1"]] + ["x86", "s390x"]
+
+
+@pytest.mark.parametrize("isa_name", CXX_DEMO_ISAS)
 def test_cxx_recipe_with_threads_and_exceptions_verifies(shared, isa_name):
     dist = shared.dist("cxx-demo", isa_name)
     report = json.loads((dist / isa_name / "cxx-demo.json").read_text())

@@ -211,9 +211,10 @@ def test_warm_and_cold_builds_are_bit_identical(shared, busybox_minimal_dist, he
                                                             force=True, kind_options={"config": "minimal"}))
         assert result.binary.read_bytes() == (busybox_minimal_dist / isa / "busybox").read_bytes()
 
-    # Cold: a native and an emulated 32-bit ISA (each cold ISA compiles zig's libc again: CI time).
+    # Cold: an emulated 32-bit ISA (each cold ISA compiles zig's libc again, about a minute of CI
+    # each: x86_64 was the second one until CI time asked for it).
     other = tmp_path / "elsewhere" / "dist"
-    cold_isas = [get_isa("x86_64"), get_isa("armv7")]
+    cold_isas = [get_isa("armv7")]
     monkeypatch.setenv("MUSLTOOL_CACHE", str(tmp_path / "other-cache"))
     for isa in cold_isas:
         cold = BuildOptions(dist=other, fetch=fetch_options(mirrors))
@@ -226,7 +227,7 @@ def test_warm_and_cold_builds_are_bit_identical(shared, busybox_minimal_dist, he
         made_a = package(load_recipe(recipe), cold_isas, a)
         made_b = package(load_recipe(recipe), cold_isas, b)
         assert [(p.path.name, p.sha256) for p in made_a] == [(p.path.name, p.sha256) for p in made_b]
-        assert len(made_a) == 2
+        assert len(made_a) == len(cold_isas)
         assert (a / "SHA256SUMS").read_bytes() == (b / "SHA256SUMS").read_bytes()
 
 

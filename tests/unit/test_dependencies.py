@@ -207,6 +207,14 @@ def test_build_system_files_point_at_the_sysroot(tmp_path):
     assert "PKG_CONFIG" not in render_environment(toolchain, "sh")
 
 
+def test_meson_links_with_the_compile_flags_as_make_and_cmake_do(tmp_path):
+    """zig links the libc its link's -O asks for: a Meson link without -Os got a debug libc
+    compiled for the project (a minute and more per ISA) instead of the one builds share."""
+    meson = render_environment(FolderToolchain(get_isa("riscv64"), tmp_path / "bin"), "meson")
+    assert "c_args = ['-Os']" in meson and "c_link_args = ['-Os', '-static']" in meson
+    assert "cpp_link_args = ['-Os', '-static']" in meson
+
+
 def test_siblings_are_all_kept_in_order():
     app = recipe("app", ("b", "c", "d"), library=False)
     order = dependency_order(app, loader(recipe("b"), recipe("c"), recipe("d")))

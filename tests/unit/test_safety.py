@@ -21,6 +21,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -685,3 +686,21 @@ def test_temporary_folders_carry_their_owner_and_only_dead_owners_are_leftovers(
     foreign.mkdir()
     assert orphaned_temp_folders(tmp_path) == [dead]
     assert mine.is_dir() and foreign.is_dir()
+
+
+def test_an_interrupted_command_that_is_let_finish_gets_the_end_of_its_input(tmp_path):
+    """A command let finish on Ctrl-C (docker load) is told its input has ended, so it ends
+    by itself at once instead of waiting for the rest until it is killed (that kept an
+    interrupted docker build waiting a minute)."""
+    ended = tmp_path / "ended"
+    reader = [sys.executable, "-c", "import sys, time; time.sleep(0.5); sys.stdin.buffer.read(); "
+              f"open({str(ended)!r}, 'w').write('end of input')"]  # fmt: skip
+    interrupt = threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT))
+    interrupt.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            call(reader, input=b"x" * (64 << 20), finish_on_interrupt=True)
+    finally:
+        interrupt.cancel()
+    # not killed after waiting: it read to the end of what it was given and exited
+    assert ended.read_text() == "end of input"
