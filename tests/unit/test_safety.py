@@ -695,6 +695,8 @@ def test_an_interrupted_command_that_is_let_finish_gets_the_end_of_its_input(tmp
     ended = tmp_path / "ended"
     reader = [sys.executable, "-c", "import sys, time; time.sleep(0.5); sys.stdin.buffer.read(); "
               f"open({str(ended)!r}, 'w').write('end of input')"]  # fmt: skip
+    # Ctrl-C's own handler: a test worker, or a job started in the background, ignores SIGINT.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     interrupt = threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT))
     interrupt.start()
     try:
@@ -702,5 +704,6 @@ def test_an_interrupted_command_that_is_let_finish_gets_the_end_of_its_input(tmp
             call(reader, input=b"x" * (64 << 20), finish_on_interrupt=True)
     finally:
         interrupt.cancel()
+        signal.signal(signal.SIGINT, previous)
     # not killed after waiting: it read to the end of what it was given and exited
     assert ended.read_text() == "end of input"
