@@ -150,6 +150,10 @@ def download_options(c, quiet: bool = False) -> FetchOptions:
     return fetch_options(config_mirrors(c), quiet=quiet)
 
 
+SIGN_KEY_HELP = ("a PEM private key (Ed25519 or ECDSA P-256): each artifact also gets its test result and "
+                 "provenance as signed in-toto statements")
+
+
 def split_list(values: list[str] | str | None) -> list[str]:
     """Values given as repeated options and/or comma-separated lists."""
     if not values:

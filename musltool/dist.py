@@ -135,12 +135,9 @@ class Dist:
 
     def read_json(self, relative: str) -> Any | None:
         data = self.read(relative)
-        if data is None:
-            return None
-        try:
-            return json.loads(data)
-        except ValueError:
-            return None
+        with contextlib.suppress(ValueError):
+            return None if data is None else json.loads(data)
+        return None
 
     def report(self, isa: str, binary: str) -> BuildReport | None:
         """The build report of `binary` for `isa`, None when there is none; ReportError when
@@ -157,11 +154,7 @@ class Dist:
     def matches(self, report: BuildReport) -> bool:
         """The binary (and programs beside it) in the folder are the ones the report describes."""
         files = {report.binary: report.sha256, **report.programs}
-        for name, digest in files.items():
-            data = self.read(f"{report.isa}/{name}")
-            if data is None or sha256_bytes(data) != digest:
-                return False
-        return True
+        return all(self._holds(f"{report.isa}/{name}", digest) for name, digest in files.items())
 
     def verified_report(self, isa: Isa, binary: str) -> BuildReport:
         """The report of a verified build, untouched since; else one UsageError saying why."""
@@ -187,13 +180,12 @@ class Dist:
 
     def merged_sums(self, new: Mapping[str, str]) -> bytes:
         """SHA256SUMS lines: these files, plus earlier ones still there with the same bytes."""
-        kept = {n: d for n, d in self.sums().items() if n not in new and self._holds(n, d)}
+        kept = {n: d for n, d in self.sums().items()
+                if n not in new and "/" not in n and n not in RESERVED and self._holds(n, d)}  # fmt: skip
         merged = {**kept, **new}
         return "".join(f"{digest}  {name}\n" for name, digest in sorted(merged.items())).encode()
 
     def _holds(self, name: str, digest: str) -> bool:
-        if "/" in name or name in RESERVED:
-            return False
         data = self.read(name)
         return data is not None and sha256_bytes(data) == digest
 
@@ -220,9 +212,10 @@ class Dist:
         self.install({relative: (data, mode)})
         return self.root / relative
 
-    def install(self, files: Mapping[str, tuple[bytes, int]], what: str = "") -> None:
+    def install(self, files: Mapping[str, tuple[bytes, int]], what: str = "", replaces: str = "") -> None:
         """Write `files` (relative path -> bytes, mode) as one transaction: every file staged
-        first, then all renamed in (in the order given: put a report last) and recorded."""
+        first, then all renamed in (in the order given: put a report last) and recorded. With
+        `replaces` (a folder), its older files not among these go (if unchanged: old blobs)."""
         for relative in files:
             if relative_parts(relative)[0] in RESERVED:
                 raise UsageError(f"{relative!r}: that name is musltool's own record")
@@ -242,6 +235,8 @@ class Dist:
                                 _replace_entry(parent, parts[-1])
                                 os.rename(staged, parts[-1], src_dir_fd=staging, dst_dir_fd=parent)
                             record.entries[relative] = sha256_bytes(files[relative][0])
+                        if replaces:
+                            _remove_stale(root, record, replaces, files)
                         self._save(root, record)
         except UsageError:
             raise
@@ -368,6 +363,15 @@ def _replace_entry(parent: int, name: str) -> None:
         info = os.lstat(name, dir_fd=parent)
         if stat.S_ISDIR(info.st_mode):
             raise UsageError(f"{name} is a folder where musltool writes a file: not replaced")
+
+
+def _remove_stale(root: int, record: Record, folder: str, kept: Mapping[str, object]) -> None:
+    """Files musltool wrote below `folder` before, not in `kept`: removed where unchanged."""
+    prefix = "/".join(relative_parts(folder)) + "/"
+    for relative, digest in list(record.entries.items()):
+        stale = relative.startswith(prefix) and relative not in kept and digest != "dir"
+        if stale and _remove_recorded(root, relative, digest) is None:
+            del record.entries[relative]
 
 
 def _remove_recorded(root: int, relative: str, digest: str) -> str | None:

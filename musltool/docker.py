@@ -23,6 +23,7 @@ from musltool.errors import MissingToolError
 from musltool.files import sha256_bytes
 from musltool.filetree import Tree, tar_bytes
 from musltool.isa import Isa
+from musltool.oci import image_config
 from musltool.owners import current_owner, owner_alive
 from musltool.process import Completed, call
 
@@ -43,22 +44,9 @@ def label_args(labels: Mapping[str, str]) -> list[str]:
 def image_archive(
     layer: bytes, isa: Isa, tag: str, entrypoint: list[str], labels: Mapping[str, str]
 ) -> bytes:
-    """A `docker load` archive holding one layer, with the ISA's platform in its config."""
-    os_, arch, variant = isa.docker_os_arch_variant
-    config: dict[str, object] = {
-        "architecture": arch,
-        "os": os_,
-        "config": {
-            "Entrypoint": entrypoint,
-            "Env": ["PATH=/bin:/sbin:/usr/bin:/usr/sbin"],
-            "Labels": dict(labels),
-        },
-        "rootfs": {"type": "layers", "diff_ids": [f"sha256:{sha256_bytes(layer)}"]},
-        "history": [{"created_by": "musltool"}],
-    }
-    if variant:
-        config["variant"] = variant
-    config_bytes = json.dumps(config, sort_keys=True).encode()
+    """A `docker load` archive holding one layer, with the ISA's platform in its config (the
+    config an OCI image of the same tree has: the loaded image's id is its digest)."""
+    config_bytes = image_config(layer, isa, entrypoint, labels)
     config_name = f"{sha256_bytes(config_bytes)}.json"
     layer_name = f"{sha256_bytes(layer)}/layer.tar"
     manifest = [{"Config": config_name, "RepoTags": [tag], "Layers": [layer_name]}]
@@ -238,16 +226,20 @@ class SessionContainer:
         self.remove()
 
 
-def run_once(tag: str, isa: Isa, argv: list[str], entrypoint: str, timeout: float = DOCKER_TIMEOUT) -> Completed:
+def run_once(tag: str, isa: Isa, argv: list[str], entrypoint: str, timeout: float = DOCKER_TIMEOUT,
+             env: Mapping[str, str] | None = None, mounts: Mapping[str, str] | None = None) -> Completed:  # fmt: skip
     """One command in a fresh container of a local image (no network), labelled as a session
-    and removed afterwards, also when musltool is interrupted."""
+    and removed afterwards, also when musltool is interrupted. `mounts`: host file -> path in
+    the container, read-only."""
+    env_args = [a for key, value in (env or {}).items() for a in ("--env", f"{key}={value}")]
+    env_args += [a for host, inside in (mounts or {}).items() for a in ("--mount", f"type=bind,src={host},dst={inside},readonly")]
     session = uuid.uuid4().hex[:12]
     name = f"musltool-{session}"
     try:
         return docker(
             "run", "--name", name, *label_args(session_labels(session)), "--pull", "never",
             "--network", "none", "--platform", isa.docker_platform, "--entrypoint", entrypoint,
-            tag, *argv, timeout=timeout,
+            *env_args, tag, *argv, timeout=timeout,
         )  # fmt: skip
     finally:
         docker("rm", "--force", name, creates=True)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import gzip
 import hashlib
+import io
 import os
 import shutil
 import stat
@@ -48,6 +50,14 @@ def relative_parts(relative: str) -> list[str]:
         if problem:
             raise UsageError(f"{relative!r}: {problem}")
     return parts
+
+
+def gzip_bytes(data: bytes) -> bytes:
+    """gzip with no timestamp and no file name: the same input gives the same bytes."""
+    buffer = io.BytesIO()
+    with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, mtime=0, compresslevel=9) as gz:
+        gz.write(data)
+    return buffer.getvalue()
 
 
 def sha256_file(path: Path) -> str:

@@ -11,10 +11,10 @@ from musltool.process import log, run, which
 # Host programs musltool runs and their Debian packages: docker's daemon; recipes' source
 # patches (patch); upstream testsuites' sandbox (bwrap); the firmware's ext4 image (mke2fs,
 # debugfs); CMake projects built with `toolchain.env --format cmake` (cmake); recipes and
-# projects finding the sysroot's libraries through their .pc files (pkg-config). The ISA
-# table names the qemu packages.
+# projects finding the sysroot's libraries through their .pc files (pkg-config); pushing image
+# indexes to a registry (skopeo). The ISA table names the qemu packages.
 HOST_PROGRAMS = {"dockerd": "docker.io", "patch": "patch", "bwrap": "bubblewrap", "mke2fs": "e2fsprogs",
-                 "debugfs": "e2fsprogs", "cmake": "cmake", "pkg-config": "pkg-config"}  # fmt: skip
+                 "debugfs": "e2fsprogs", "cmake": "cmake", "pkg-config": "pkg-config", "skopeo": "skopeo"}  # fmt: skip
 QEMU_USER_PACKAGE = "qemu-user-static"
 
 

@@ -84,6 +84,13 @@ class Isa:
         os_, arch, *variant = self.docker_platform.split("/")
         return os_, arch, variant[0] if variant else ""
 
+    @property
+    def asset_arch(self) -> str:
+        """The architecture in release asset names, as installers (eget, ubi) match them: Go's
+        and Docker's name, with ARM's variant joined on (amd64, arm64, armv7, 386, loong64)."""
+        _, arch, variant = self.docker_os_arch_variant
+        return f"{arch}{variant}" if variant else arch
+
 
 TABLE = Path(__file__).with_name("isas.toml")
 TUPLE_FIELDS = ("aliases", "boot_firmware", "boot_console_args", "boot_lacks", "native_on")

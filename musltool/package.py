@@ -2,23 +2,34 @@
 
 from __future__ import annotations
 
-import gzip
-import io
+import contextlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from musltool import __version__
+from musltool.attest import (
+    KINDS,
+    SigningKey,
+    envelope,
+    provenance_predicate,
+    statement,
+    verification_predicate,
+)
 from musltool.dist import SUMS, Dist
 from musltool.errors import UsageError
-from musltool.files import sha256_bytes
+from musltool.files import gzip_bytes, sha256_bytes
 from musltool.filetree import Tree, tar_bytes
 from musltool.isa import Isa
 from musltool.recipes import Recipe
 from musltool.report import BuildReport
+from musltool.sbom import Artifact, Part, spdx_document
+from musltool.vex import statements, vex_document
 
 __all__ = ["SUMS", "Package", "gzip_bytes", "package"]
+
+BOOT_REPORT = "boot.json"  # a passing boot of firmware holding the build, in dist/<isa>/ (musltool.firmware)
 
 
 @dataclass(frozen=True)
@@ -27,14 +38,6 @@ class Package:
     path: Path
     sha256: str
     report: BuildReport
-
-
-def gzip_bytes(data: bytes) -> bytes:
-    """gzip with no timestamp and no file name: the same input gives the same bytes."""
-    buffer = io.BytesIO()
-    with gzip.GzipFile(filename="", mode="wb", fileobj=buffer, mtime=0, compresslevel=9) as gz:
-        gz.write(data)
-    return buffer.getvalue()
 
 
 def package_name(report: BuildReport) -> str:
@@ -78,21 +81,72 @@ def manifest_entry(report: BuildReport, package: str, package_sha256: str) -> di
     }
 
 
-def package(recipe: Recipe, isas: list[Isa], dist_folder: Path) -> list[Package]:
-    """Tarballs for each ISA's verified build, SHA256SUMS and the manifest over them, written
-    as one transaction: an interrupt leaves all of them as they were, or all new."""
+def json_bytes(value: object) -> bytes:
+    return (json.dumps(value, indent=2, sort_keys=True) + "\n").encode()
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What is said of one artifact: where its files go, what it holds, who signs."""
+
+    stem: str  # the evidence files' path without suffix: <stem>.spdx.json, <stem>.vex.json ...
+    artifact: Artifact
+    key: SigningKey | None = None
+    booted: dict[str, Any] | None = None  # a boot report of firmware holding the build
+    parts: tuple[Part, ...] = ()  # what else the artifact holds (a bundle's kernel)
+
+
+def evidence_files(evidence: Evidence, report: BuildReport, recipe: Recipe) -> dict[str, dict[str, Any]]:
+    """By kind: the artifact's SBOM (SPDX 2.3) and VEX document, and with a key its two signed
+    statements (test result, provenance)."""
+    stem, artifact = evidence.stem, evidence.artifact
+    files = {"sbom": (f"{stem}.spdx.json", spdx_document(artifact, report, recipe, evidence.parts)),
+             "vex": (f"{stem}.vex.json", vex_document(artifact.file_name, artifact.sha256, report, recipe))}  # fmt: skip
+    if evidence.key is not None:
+        proven = {"test-result": verification_predicate(report, evidence.booted),
+                  "provenance": provenance_predicate(report, resolved_sources(report, recipe))}
+        for kind, predicate in proven.items():
+            signed = envelope(statement(artifact.file_name, artifact.sha256, KINDS[kind], predicate), evidence.key)
+            files[kind] = (f"{stem}.{kind}.dsse.json", signed)
+    return {kind: {"name": name, "document": document} for kind, (name, document) in files.items()}
+
+
+def resolved_sources(report: BuildReport, recipe: Recipe) -> list[dict[str, Any]]:
+    """What the build read from outside: its source and each library's (SLSA resolvedDependencies)."""
+    found = []
+    with contextlib.suppress(UsageError):
+        _, source = recipe.version_source(report.version)
+        if source is not None:
+            found.append({"name": recipe.name, "uri": source.url, "digest": {"sha256": source.sha256}})
+    for dependency in report.dependencies:
+        found.append({"name": dependency.get("name", ""), "uri": dependency.get("source", ""),
+                      "digest": {"sha256": dependency.get("sha256", "")}})  # fmt: skip
+    return found
+
+
+def package(recipe: Recipe, isas: list[Isa], dist_folder: Path, key: SigningKey | None = None) -> list[Package]:
+    """Tarballs for each ISA's verified build, each with its SBOM and VEX document (and, with a
+    key, its signed statements), SHA256SUMS and the manifest over them, written as one
+    transaction: an interrupt leaves all of them as they were, or all new."""
     dist = Dist(dist_folder)
     reports = {isa: dist.verified_report(isa, recipe.binary) for isa in isas}  # all or nothing
     tarballs = {isa: make_tarball(dist, report) for isa, report in reports.items()}
     packages = [Package(isa, dist.path(name), sha256_bytes(data), reports[isa]) for isa, (name, data) in tarballs.items()]
-    manifest = {
-        "recipe": recipe.name,
-        "version": packages[0].report.version,
-        "musltool": __version__,
-        "isas": {p.isa.name: manifest_entry(p.report, p.path.name, p.sha256) for p in packages},
-    }
     files = {name: (data, 0o644) for name, data in tarballs.values()}
-    files[f"{recipe.name}.manifest.json"] = ((json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode(), 0o644)
-    files[SUMS] = (dist.merged_sums({p.path.name: p.sha256 for p in packages}), 0o644)
+    entries = {}
+    for p in packages:
+        said = Evidence(p.path.name.removesuffix(".tar.gz"), Artifact(p.path.name, p.sha256, "ARCHIVE"), key,
+                        dist.read_json(f"{p.isa.name}/{BOOT_REPORT}"))  # fmt: skip
+        evidence = evidence_files(said, p.report, recipe)
+        files |= {e["name"]: (json_bytes(e["document"]), 0o644) for e in evidence.values()}
+        entries[p.isa.name] = manifest_entry(p.report, p.path.name, p.sha256) | {
+            **{kind: e["name"] for kind, e in evidence.items()},
+            "cves": {s.cve.id: s.status for s in statements(p.report, recipe)},
+        }
+    manifest = {"recipe": recipe.name, "version": packages[0].report.version, "musltool": __version__, "isas": entries}
+    if key is not None:
+        manifest["signed_by"] = key.keyid
+    files[f"{recipe.name}.manifest.json"] = (json_bytes(manifest), 0o644)
+    files[SUMS] = (dist.merged_sums({name: sha256_bytes(data) for name, (data, _) in files.items()}), 0o644)
     dist.install(files)
     return packages

@@ -92,11 +92,15 @@ def _ipv4_values(table: dict[str, Any]) -> str | None:
             return f"{name}: {address!r} is not an IPv4 address"
     return None
 
+# Files of a recipe folder that are review data, not build input: no part of its fingerprint.
+REVIEW_FILES = ("cves.toml",)
+
 # Keys every recipe may have; a kind adds its own (its builder's `recipe_keys`).
 COMMON_KEYS: dict[str, Key] = {
     "name": Key(str, required=True, check=plain_file_name),
     "version": Key(str, required=True, check=version_problem),
     "description": Key(str),
+    "license": Key(str),  # an SPDX license expression, declared in the SBOM
     "kind": Key(str, required=True),
     "binary": Key(str, check=plain_file_name),
     "verify": Key(list, items=VERIFY),
@@ -140,11 +144,12 @@ class Recipe:
     depends: tuple[str, ...] = ()  # library recipes built first, this one is built against
     versions: dict[str, Source] = field(default_factory=dict, compare=False)
     data: dict[str, Any] = field(default_factory=dict, compare=False)
+    license: str = "NOASSERTION"  # SPDX: not stated
 
     def fingerprint(self) -> str:
         """A hash of everything that defines the recipe: its folder's files, or its sources."""
         digest = hashlib.sha256(f"{self.name}\0{self.kind}\0{self.cflags}\0".encode())
-        files = sorted(p for p in self.folder.rglob("*") if p.is_file()) if self.folder else []
+        files = sorted(p for p in self.folder.rglob("*") if p.is_file() and p.name not in REVIEW_FILES) if self.folder else []
         for path in [*files, *self.sources]:
             digest.update(path.name.encode() + b"\0" + path.read_bytes())
         return digest.hexdigest()
@@ -194,6 +199,7 @@ def recipe_from_data(data: dict[str, Any], folder: Path) -> Recipe:
         depends=tuple(data.get("depends", [])),
         versions=versions,
         data=data,
+        license=data.get("license", "NOASSERTION"),
     )
 
 

@@ -30,6 +30,7 @@ from musltool.firmware.bootreport import BootReport
 from musltool.firmware.kernels import Kernel
 from musltool.firmware.tree import SHARE, FirmwareImages, system_kind
 from musltool.isa import Isa
+from musltool.package import BOOT_REPORT
 from musltool.process import kill_group, log
 from musltool.report import BuildReport, Evidence, ReportError, Status, TestResult, Verification
 from musltool.suites import SuiteOutcome, SuiteTest, parse_suite
@@ -307,11 +308,11 @@ def record(result: BootResult, dist: Path) -> Path:
         )
     folder = result.isa.name
     report = boot_report(result, user).to_json()
-    Dist(dist).install({f"{folder}/boot.txt": (table.encode(), 0o644), f"{folder}/boot.json": (report.encode(), 0o644)})
+    Dist(dist).install({f"{folder}/boot.txt": (table.encode(), 0o644), f"{folder}/{BOOT_REPORT}": (report.encode(), 0o644)})
     log(
         f"boot of {result.isa.name}: passed {len(result.checks)} checks in {result.timings['total']:.1f}s"
     )
-    return dist / folder / "boot.json"
+    return dist / folder / BOOT_REPORT
 
 
 def user_functional_applets(report: BuildReport) -> set[str]:
@@ -322,7 +323,7 @@ def user_functional_applets(report: BuildReport) -> set[str]:
 def proven_boot(dist: Path, images: FirmwareImages, kernel: Kernel) -> BootReport | None:
     """The boot report in dist/<isa>/ if it proves these very images with this very kernel
     (a passing boot of the same bytes: reproducible images make this common)."""
-    data = Dist(dist).read(f"{images.isa.name}/boot.json")
+    data = Dist(dist).read(f"{images.isa.name}/{BOOT_REPORT}")
     try:
         report = BootReport.from_json(data.decode(errors="replace")) if data is not None else None
     except ReportError:

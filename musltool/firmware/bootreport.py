@@ -43,7 +43,8 @@ class BootReport:
     def to_json(self) -> str:
         data = {
             "isa": self.isa, "machine": self.machine, "cpu": self.cpu, "kernel": self.kernel,
-            "images": self.images, "busybox_sha256": self.system_sha256, "command": list(self.command),
+            "images": self.images, "busybox_sha256": self.system_sha256, "system_sha256": self.system_sha256,
+            "command": list(self.command),
             "verification": self.verification.as_dict(), "functional_applets": self.functional,
             "timings": {k: round(v, 1) for k, v in self.timings.items()}, "musltool": self.musltool,
         }  # fmt: skip
@@ -57,7 +58,7 @@ class BootReport:
                 isa=str(data["isa"]), machine=str(data["machine"]), cpu=str(data["cpu"]),
                 kernel={str(k): str(v) for k, v in data["kernel"].items()},
                 images={str(k): str(v) for k, v in data["images"].items()},
-                system_sha256=str(data["busybox_sha256"]), command=tuple(map(str, data["command"])),
+                system_sha256=str(data.get("system_sha256") or data["busybox_sha256"]), command=tuple(map(str, data["command"])),
                 verification=Verification.from_dict(data["verification"]),
                 functional=dict(data.get("functional_applets", {})),
                 timings={str(k): float(v) for k, v in data.get("timings", {}).items()},

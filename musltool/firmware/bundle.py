@@ -15,14 +15,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from musltool import __version__
+from musltool.attest import SigningKey
+from musltool.catalog import load_recipe
 from musltool.dist import SUMS, Dist
 from musltool.files import sha256_bytes
 from musltool.filetree import Tree, tar_bytes
 from musltool.firmware.boot import qemu_command
 from musltool.firmware.bootreport import BootReport
 from musltool.firmware.kernels import Kernel
-from musltool.firmware.tree import FirmwareImages
-from musltool.package import gzip_bytes
+from musltool.firmware.tree import SYSTEM_RECIPE, FirmwareImages
+from musltool.package import Evidence, evidence_files, gzip_bytes, json_bytes
+from musltool.sbom import Artifact, Part
 
 MANIFEST = "busybox-firmware.manifest.json"
 RUN_SCRIPT = "run-qemu.sh"
@@ -75,7 +78,7 @@ def make_bundle(images: FirmwareImages, kernel: Kernel) -> tuple[str, bytes]:
 
 
 def write_bundles(
-    proven: list[tuple[FirmwareImages, Kernel, BootReport]], dist: Path
+    proven: list[tuple[FirmwareImages, Kernel, BootReport]], dist: Path, key: SigningKey | None = None
 ) -> list[Bundle]:
     """A bundle per proven (images, kernel, boot report), then SHA256SUMS and the manifest."""
     bundles = []
@@ -83,7 +86,9 @@ def write_bundles(
     for images, kernel, boot in proven:
         file_name, data = make_bundle(images, kernel)
         files[file_name] = (data, 0o644)
-        bundles.append(Bundle(images, kernel, dist / file_name, sha256_bytes(data), boot))
+        bundle = Bundle(images, kernel, dist / file_name, sha256_bytes(data), boot)
+        files |= {name: (json_bytes(document), 0o644) for name, document in bundle_evidence(bundle, key).items()}
+        bundles.append(bundle)
     manifest = {
         "musltool": __version__,
         "isas": {
@@ -105,9 +110,22 @@ def write_bundles(
     }
     files[MANIFEST] = ((json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode(), 0o644)
     output = Dist(dist)
-    files[SUMS] = (output.merged_sums({b.path.name: b.sha256 for b in bundles}), 0o644)
+    files[SUMS] = (output.merged_sums({name: sha256_bytes(data) for name, (data, _) in files.items()}), 0o644)
     output.install(files)
     return bundles
+
+
+def bundle_evidence(bundle: Bundle, key: SigningKey | None) -> dict[str, dict]:
+    """The bundle's SBOM (BusyBox, its musl and source, and the kernel), VEX document and, with
+    a key, its signed statements (the test result carries the boot)."""
+    source = _portable(bundle.kernel.source)
+    kernel = Part(source.get("package", bundle.kernel.path.name), source.get("version", "NOASSERTION"),
+                  bundle.kernel.sha256, "GPL-2.0-only",
+                  "the Linux kernel this firmware was booted with: " + ", ".join(f"{k} {v}" for k, v in sorted(source.items())))  # fmt: skip
+    said = Evidence(bundle.path.name.removesuffix(".tar.gz"), Artifact(bundle.path.name, bundle.sha256, "FIRMWARE"),
+                    key, json.loads(bundle.boot.to_json()), (kernel,))  # fmt: skip
+    found = evidence_files(said, bundle.images.busybox, load_recipe(SYSTEM_RECIPE))
+    return {e["name"]: e["document"] for e in found.values()}
 
 
 def _portable(source: dict[str, str]) -> dict[str, str]:

@@ -1,5 +1,5 @@
-"""Root filesystems of the system build (BusyBox) as a reproducible tar, and local docker
-images of them, checked by running a shell script in each under qemu. No registry is touched."""
+"""Root filesystems of the system build (BusyBox) as a reproducible tar (musltool.images makes
+container images of them)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from musltool.dist import Dist
-from musltool.docker import PRODUCT_LABEL, image_size, load_image, run_once
-from musltool.errors import UsageError, VerificationError
+from musltool.errors import UsageError
 from musltool.filetree import Tree, tar_bytes
 from musltool.firmware.tree import system_build
 from musltool.isa import Isa
-from musltool.runners import DockerRunner
 
 # docker replaces /etc/hostname and /etc/hosts in containers; /etc/passwd stays ours.
 IMAGE_CHECK = "echo ok; ls /bin | grep -c . ; grep -q '^root:x:0:0:' /etc/passwd && echo etc-ok"
@@ -38,19 +36,6 @@ def build_rootfs(dist_folder: Path, isa: Isa) -> Rootfs:
     return Rootfs(isa, report.version, out, links, tree, tuple(report.details["applets"]))
 
 
-def image_tag(rootfs: Rootfs) -> str:
-    return f"musltool/busybox:{rootfs.version}-{rootfs.isa.name}"
-
-
-def make_image(rootfs: Rootfs) -> tuple[str, int]:
-    """A local image of the root filesystem (no registry), checked by running sh in it."""
-    tag = image_tag(rootfs)
-    require_image_applets(rootfs)
-    DockerRunner().check_ready(rootfs.isa)
-    load_image(rootfs.tree, rootfs.isa, tag, ["/bin/sh"], {PRODUCT_LABEL: rootfs.version})
-    return tag, image_size(tag)
-
-
 def require_image_applets(rootfs: Rootfs) -> None:
     missing = [a for a in IMAGE_CHECK_NEEDS if a not in rootfs.applet_names]
     if missing:
@@ -59,15 +44,3 @@ def require_image_applets(rootfs: Rootfs) -> None:
             f"for {rootfs.isa.name} lacks {', '.join(missing)}: build it with them (or a --config "
             "that has them)"
         )
-
-
-def check_image(tag: str, isa: Isa) -> list[str]:
-    """Run a shell script in the image under qemu (no network); the lines it printed."""
-    result = run_once(tag, isa, ["-c", IMAGE_CHECK], entrypoint="/bin/sh")
-    lines = result.stdout.decode(errors="replace").split()
-    if result.returncode != 0 or lines[:1] != ["ok"] or "etc-ok" not in lines:
-        raise VerificationError(
-            f"image {tag} did not run its shell check: exit {result.returncode} "
-            f"{result.stderr.decode(errors='replace').strip()}"
-        )
-    return lines

@@ -9,7 +9,8 @@ from pathlib import Path
 from invoke import task
 
 from musltool import settings
-from musltool.cli import ARCH_HELP, one_line_errors, split_list
+from musltool.attest import SigningKey
+from musltool.cli import ARCH_HELP, SIGN_KEY_HELP, one_line_errors, split_list
 from musltool.errors import UsageError
 from musltool.firmware.boot import boot as boot_machine
 from musltool.firmware.boot import proven_boot, record
@@ -17,6 +18,7 @@ from musltool.firmware.bundle import MANIFEST, write_bundles
 from musltool.firmware.kernels import Kernel, fetch_kernel, user_kernel
 from musltool.firmware.tree import build_images
 from musltool.isa import ISAS, SPECIAL_SPECS, Isa, resolve_isas
+from musltool.registry import PushError
 
 
 @task(help={"arch": ARCH_HELP, "dist": "folder holding the BusyBox builds"})
@@ -31,24 +33,44 @@ def rootfs(c, arch="aarch64", dist="dist"):
         print(f"{isa.name}: {fs.path} ({fs.path.stat().st_size} bytes, {fs.applets} applet links)")
 
 
-@task(help={"arch": ARCH_HELP, "dist": "folder holding the BusyBox builds"})
+@task(
+    help={
+        "arch": ARCH_HELP,
+        "dist": "folder holding the verified builds; the OCI layout goes to dist/oci/<recipe>-<version>/",
+        "recipe": "the verified build to make images of (default busybox: its root filesystem)",
+        "base": "what a recipe's image starts from: scratch (default) or busybox (the BusyBox image)",
+        "push": "also push the index to a registry: HOST[:PORT]/NAME:TAG (credentials: docker login, "
+        "or MUSLTOOL_REGISTRY_CREDENTIALS=USER:PASSWORD)",
+        "sign_key": SIGN_KEY_HELP,
+    }
+)
 @one_line_errors
-def image(c, arch="aarch64", dist="dist"):
-    """Local docker images (musltool/busybox:<version>-<isa>) of the root filesystem, verified.
+def image(c, arch="aarch64", dist="dist", recipe="busybox", base="scratch", push="", sign_key=""):
+    """Container images of a verified build: one per ISA, and an OCI layout with their index.
 
-    No registry is touched: images are loaded from a tar written here, and checked by running
-    a shell script in each under qemu.
+    Each ISA's image is loaded into the local docker and checked by running it under qemu
+    (BusyBox: a shell script; other recipes: their first verification run). The OCI image
+    layout in dist/oci/ holds one manifest per ISA under an image index (bit-reproducible);
+    --push sends that index to a registry and reads it back.
     """
-    from musltool.firmware.rootfs import build_rootfs, check_image, make_image
+    from musltool.firmware.containers import make_images
+    from musltool.registry import Destination
+    from musltool.registry import push as push_index
 
     settings.source_date_epoch()
-    alpine = 5 * 1024 * 1024
-    for isa in resolve_isas(arch):
-        tag, size = make_image(build_rootfs(Path(dist), isa))
-        check_image(tag, isa)
-        print(
-            f"{isa.name}: {tag} {size / 1e6:.2f} MB ({size / alpine:.0%} of Alpine's ~5 MB base), sh ran ok"
-        )
+    destination = Destination.parse(push) if push else None
+    key = SigningKey.load(Path(sign_key)) if sign_key else None
+    images = make_images(Path(dist), resolve_isas(arch), recipe, base, key)
+    for image in images.layout.images:
+        name = image.isa.name
+        print(f"{name}: {images.tags[name]} {image.layer.descriptor()['size']} bytes compressed "
+              f"({image.uncompressed_layer_size} as a tar), {images.checked[name]}")
+    print(f"OCI layout: {images.folder} (index {images.layout.digest}, tag {images.layout.ref})")
+    if destination is not None:
+        digest = push_index(images.folder, images.layout.ref, destination)
+        if digest != images.layout.digest:
+            raise PushError(f"{destination} holds {digest}, not the layout's index {images.layout.digest}")
+        print(f"pushed: {destination}@{digest}")
 
 
 FIRMWARE_HELP = {
@@ -102,9 +124,9 @@ def boot(c, arch="aarch64", dist="dist", kernel="", add="", overlay="", applet_s
         print(f"{isa.name}: booted and proven -> {report} ({report.with_name('boot.txt')})")
 
 
-@task(help=FIRMWARE_HELP)
+@task(help={**FIRMWARE_HELP, "sign_key": SIGN_KEY_HELP})
 @one_line_errors
-def firmware(c, arch="all", dist="dist", kernel="", add="", overlay=""):
+def firmware(c, arch="all", dist="dist", kernel="", add="", overlay="", sign_key=""):
     """Firmware release bundles per ISA: kernel, initramfs, ext4 image, run-qemu.sh, checksums.
 
     The images are booted and proven first, unless dist/<isa>/boot.json already proves these
@@ -124,7 +146,7 @@ def firmware(c, arch="all", dist="dist", kernel="", add="", overlay=""):
             report = proven_boot(Path(dist), images, chosen_kernel)
             assert report is not None
         proven.append((images, chosen_kernel, report))
-    for bundle in write_bundles(proven, Path(dist)):
+    for bundle in write_bundles(proven, Path(dist), SigningKey.load(Path(sign_key)) if sign_key else None):
         print(f"{bundle.images.isa.name}: {bundle.path} sha256 {bundle.sha256}")
     print(f"{Path(dist) / 'SHA256SUMS'}, {Path(dist) / MANIFEST}")
 

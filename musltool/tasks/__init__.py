@@ -3,7 +3,7 @@
 `invoke <task>` in a checkout (tasks.py imports `ns` from here) and the `musltool <task>`
 console command (Invoke's Program over the same collection) run the same code. The tasks live
 in `build` (build, run, package), `toolchain` (toolchain.*), `host` (isas, doctor, setup, clean,
-test) and musltool.firmware.tasks (rootfs, image, boot, firmware).
+test), `release` (release, verify-release) and musltool.firmware.tasks (rootfs, image, boot, firmware).
 """
 
 from __future__ import annotations
@@ -17,9 +17,11 @@ from musltool.cli import exit_on_broken_invoke_config, one_line_parse_errors
 from musltool.firmware.tasks import boot, firmware, image, rootfs
 from musltool.tasks.build import build, package, run_program
 from musltool.tasks.host import clean, doctor, isas, setup, test
+from musltool.tasks.release import release, verify_release
 from musltool.tasks.toolchain import toolchain_ns
 
-ns = Collection(build, run_program, isas, doctor, setup, test, clean, package, rootfs, image, boot, firmware)
+ns = Collection(build, run_program, isas, doctor, setup, test, clean, package, rootfs, image, boot, firmware,
+                release, verify_release)
 ns.add_collection(toolchain_ns)
 # Mirrors tried before upstream, for sources and toolchains (MUSLTOOL_MIRRORS adds more): a
 # list in invoke.yaml, or one string of space-separated URLs (INVOKE_MUSLTOOL_MIRRORS).

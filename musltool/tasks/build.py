@@ -16,7 +16,14 @@ from invoke import task
 from musltool import build as build_mod
 from musltool import settings
 from musltool.catalog import load_recipe, recipe_names
-from musltool.cli import ARCH_HELP, TOOLCHAIN_HELP, download_options, one_line_errors, remainder
+from musltool.cli import (
+    ARCH_HELP,
+    SIGN_KEY_HELP,
+    TOOLCHAIN_HELP,
+    download_options,
+    one_line_errors,
+    remainder,
+)
 from musltool.errors import UsageError
 from musltool.isa import resolve_isas
 from musltool.kinds import kind_actions, kind_options
@@ -125,24 +132,31 @@ def run_program(c, arch="", runner="auto", file=None, timeout="600"):
         "dist": "folder holding the builds; tarballs, SHA256SUMS and the manifest go here",
         "build": "build (and verify) what is missing or stale first; --no-build packages only what is there",
         "toolchain": TOOLCHAIN_HELP + " (with --build)",
+        "sign_key": SIGN_KEY_HELP,
     }
 )
 @one_line_errors
-def package(c, arch="all", recipe="hello", dist="dist", build=True, toolchain=DEFAULT_TOOLCHAIN):
+def package(c, arch="all", recipe="hello", dist="dist", build=True, toolchain=DEFAULT_TOOLCHAIN, sign_key=""):
     """Reproducible <name>-<version>-<isa>.tar.gz per ISA, SHA256SUMS and a manifest.
 
     Only verified builds are packaged: a build that failed verification, or a binary that
     changed since, is refused.
     """
+    from musltool.attest import SigningKey
     from musltool.package import package as make_packages
+    from musltool.vex import cve_table
 
     settings.source_date_epoch()  # checked before any work
+    key = SigningKey.load(Path(sign_key)) if sign_key else None
     chosen_recipe = load_recipe(recipe)
     isas = resolve_isas(arch)
     if build:
         options = BuildOptions(toolchain=toolchain, dist=Path(dist), fetch=download_options(c))
         for isa in isas:
             build_mod.build(chosen_recipe, isa, options)
-    for pkg in make_packages(chosen_recipe, isas, Path(dist)):
-        print(f"{pkg.isa.name}: {pkg.path} sha256 {pkg.sha256}")
+    packages = make_packages(chosen_recipe, isas, Path(dist), key)
+    for pkg in packages:
+        print(f"{pkg.isa.name}: {pkg.path} sha256 {pkg.sha256} (+ .spdx.json, .vex.json)")
     print(f"{Path(dist) / 'SHA256SUMS'}, {Path(dist) / (chosen_recipe.name + '.manifest.json')}")
+    for line in cve_table([(pkg.isa.name, pkg.report) for pkg in packages], chosen_recipe):
+        print(line)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -161,6 +162,16 @@ def shared_builds_warmed_up(shared) -> None:
             shared.dist(recipe, isa, **kind)
         except Exception as exc:
             print(f"warm-up: {recipe} for {isa} failed: {exc}", file=sys.stderr)
+
+
+@pytest.fixture(scope="module")
+def hello_dist(shared, tmp_path_factory) -> Path:
+    """hello for the four tier-1 ISAs, copied so that packaging tests can write beside it."""
+    for isa in TIERS["tier1"]:
+        source = shared.dist("hello", isa.name)
+    dist = tmp_path_factory.mktemp("hello") / "dist"
+    shutil.copytree(source, dist)
+    return dist
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,12 @@ import time
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+from spdx_tools.spdx.parser.parse_anything import parse_file
+from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
 
+from musltool.attest import open_envelope
+from musltool.files import sha256_bytes
 from musltool.firmware.boot import LOGIN_PROMPT, Console
 from musltool.firmware.kernels import fetch_kernel
 from musltool.firmware.tree import build_images
@@ -155,15 +160,29 @@ def test_firmware_bundle_is_reproducible_and_its_command_boots(shared, tmp_path)
     assert "boot of x86_64: passed" in first.stderr
     bundle = dist / "busybox-1.37.0-x86_64-firmware.tar.gz"
     data = bundle.read_bytes()
-    again = invoke("firmware", "--arch", "x86_64", "--dist", str(dist))
+    key = tmp_path / "key.pem"
+    subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", key], check=True)
+    again = invoke("firmware", "--arch", "x86_64", "--dist", str(dist), "--sign-key", str(key))
     assert again.returncode == 0, again.stderr
     assert "boot of" not in again.stderr  # the same images are proven already
     assert bundle.read_bytes() == data
+    signed = json.loads((dist / "busybox-1.37.0-x86_64-firmware.test-result.dsse.json").read_text())
+    tested = open_envelope(signed, load_pem_private_key(key.read_bytes(), None).public_key())
+    boot = tested["predicate"]["configuration"][0]["annotations"]["boot"]
+    assert tested["subject"][0]["digest"]["sha256"] == sha256_bytes(data)
+    assert boot["cpu"] == get_isa("x86_64").boot_cpu and boot["checks"]["failed"] == 0 and boot["checks"]["passed"] > 0
     sums = (dist / "SHA256SUMS").read_text()
     manifest = json.loads((dist / "busybox-firmware.manifest.json").read_text())
     entry = manifest["isas"]["x86_64"]
     assert f"{entry['bundle_sha256']}  {bundle.name}" in sums
     assert entry["boot"]["passed"] and entry["kernel"]["package"].startswith("linux-image-")
+    # the bundle's SBOM names BusyBox, its musl and the kernel, and an independent validator takes it
+    sbom = dist / "busybox-1.37.0-x86_64-firmware.spdx.json"
+    assert [m.validation_message for m in validate_full_spdx_document(parse_file(str(sbom)))] == []
+    listed = {p["name"]: p for p in json.loads(sbom.read_text())["packages"]}
+    assert listed[entry["kernel"]["package"]]["checksums"][0]["checksumValue"] == entry["kernel"]["sha256"]
+    assert {"busybox", "musl"} <= set(listed) and (dist / "busybox-1.37.0-x86_64-firmware.vex.json").is_file()
+    assert subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=dist, capture_output=True).returncode == 0
     with tarfile.open(bundle) as tar:
         tar.extractall(tmp_path / "x", filter="data")
     folder = tmp_path / "x" / "busybox-1.37.0-x86_64-firmware"

@@ -12,27 +12,20 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from spdx_tools.spdx.parser.parse_anything import parse_file
+from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
 
 from musltool.build import build
 from musltool.catalog import load_recipe
 from musltool.docker import remove_image
 from musltool.errors import UsageError
 from musltool.fetch import fetch_options
-from musltool.firmware.rootfs import build_rootfs, check_image, make_image
+from musltool.firmware.containers import make_images
+from musltool.firmware.rootfs import build_rootfs
 from musltool.isa import TIERS, get_isa
 from musltool.kinds.base import BuildOptions
 from musltool.package import package
 from tests.integration.conftest import ROOT, invoke
-
-
-@pytest.fixture(scope="module")
-def hello_dist(shared, tmp_path_factory) -> Path:
-    """hello for the four tier-1 ISAs, copied so that packaging tests can write beside it."""
-    for isa in TIERS["tier1"]:
-        source = shared.dist("hello", isa.name)
-    dist = tmp_path_factory.mktemp("hello") / "dist"
-    shutil.copytree(source, dist)
-    return dist
 
 
 def sha256sum_check(folder: Path) -> subprocess.CompletedProcess[str]:
@@ -58,6 +51,14 @@ def test_package_writes_tarballs_sums_and_manifest(hello_dist):
         assert member.mode == 0o755
         data = tar.extractfile(member).read()
     assert data == (hello_dist / "armv7" / "hello").read_bytes()
+    # each tarball's SBOM, read by an independent validator, and its VEX document
+    for isa in TIERS["tier1"]:
+        sbom = hello_dist / manifest["isas"][isa.name]["sbom"]
+        assert [m.validation_message for m in validate_full_spdx_document(parse_file(str(sbom)))] == []
+        described = json.loads(sbom.read_text())["packages"][0]
+        assert described["checksums"][0]["checksumValue"] == manifest["isas"][isa.name]["package_sha256"]
+        vex = json.loads((hello_dist / manifest["isas"][isa.name]["vex"]).read_text())
+        assert {s["vulnerability"]["name"]: s["status"] for s in vex["statements"]} == {"CVE-2025-26519": "fixed"}
 
 
 def test_tarballs_are_written_reproducibly(hello_dist, monkeypatch):
@@ -133,7 +134,7 @@ def test_package_builds_what_is_missing_and_ships_the_busybox_config(shared, tmp
 
 @pytest.mark.xdist_group("busybox-images")
 @pytest.mark.parametrize("isa", TIERS["tier1"], ids=lambda isa: isa.name)
-def test_rootfs_and_image(busybox_minimal_dist, isa, monkeypatch):
+def test_rootfs_and_image(busybox_minimal_dist, isa, monkeypatch, tmp_path):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1234567890")
     fs = build_rootfs(busybox_minimal_dist, isa)
     with tarfile.open(fs.path) as tar:
@@ -156,19 +157,19 @@ def test_rootfs_and_image(busybox_minimal_dist, isa, monkeypatch):
     assert fs.applets == len(report["details"]["applets"])  # one link per applet
     assert build_rootfs(busybox_minimal_dist, isa).path.read_bytes() == fs.path.read_bytes()
 
-    tag, size = make_image(fs)
+    dist = tmp_path / "dist"
+    shutil.copytree(busybox_minimal_dist / isa.name, dist / isa.name)
+    images = make_images(dist, [isa])
+    tag = images.tags[isa.name]
     try:
-        assert size < 2 * 1024 * 1024
-        lines = check_image(tag, isa)
-        assert lines[0] == "ok" and int(lines[1]) > 20
-        inspect = subprocess.run(
-            ["docker", "image", "inspect", "--format",
-             "{{.Os}}/{{.Architecture}}{{if .Variant}}/{{.Variant}}{{end}}", tag],
-            capture_output=True, text=True, check=True,
-        )  # fmt: skip
-        assert inspect.stdout.strip() == isa.docker_platform
+        assert "a shell script ran" in images.checked[isa.name]
+        (inspect,) = json.loads(subprocess.run(["docker", "image", "inspect", tag], capture_output=True,
+                                               text=True, check=True).stdout)  # fmt: skip
+        platform = "/".join(filter(None, (inspect["Os"], inspect["Architecture"], inspect.get("Variant"))))
+        # the local image is the OCI image: its id is the config digest the index names
+        assert [inspect["Id"], platform] == [images.image(isa).config.digest, isa.docker_platform]
         echo = subprocess.run(
-            ["docker", "run", "--rm", "--pull", "never", "--network", "none",
+            ["docker", "run", "--rm", "--pull", "never", "--network", "none", "--env", f"QEMU_CPU={isa.qemu_cpu}",
              "--platform", isa.docker_platform, tag, "-c", "uname -m"],
             capture_output=True, text=True,
         )  # fmt: skip
@@ -192,7 +193,8 @@ def test_rootfs_and_image_through_the_cli(busybox_minimal_dist, tmp_path):
     proc = invoke("image", "--arch", "aarch64", "--dist", str(dist))
     try:
         assert proc.returncode == 0, proc.stderr
-        assert "musltool/busybox:1.37.0-aarch64" in proc.stdout and "sh ran ok" in proc.stdout
+        assert "musltool/busybox:1.37.0-aarch64" in proc.stdout and "a shell script ran in it" in proc.stdout
+        assert (dist / "oci" / "busybox-1.37.0" / "index.json").is_file()
     finally:
         remove_image("musltool/busybox:1.37.0-aarch64")
 

@@ -19,7 +19,8 @@ def test_the_wheel_builds_hello_from_an_empty_folder(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     for packaged in ("musltool/builtin_recipes/busybox/suite.sh", "musltool/builtin_toolchains/zig.toml",
                      "musltool/toolchain/driver.c", "musltool/helper.c", "musltool/isas.toml",
-                     "musltool/emulators.toml", "musltool/firmware/kernels.toml"):  # fmt: skip
+                     "musltool/emulators.toml", "musltool/firmware/kernels.toml",
+                     "musltool/builtin_toolchains/cves/musl.toml", "musltool/builtin_recipes/busybox/cves.toml"):  # fmt: skip
         assert packaged in names
     venv = tmp_path / "venv"
     # System site packages give the dependencies (ziglang, invoke ...) without a download;
@@ -38,3 +39,8 @@ def test_the_wheel_builds_hello_from_an_empty_folder(tmp_path):
     assert report["verification"]["passed"]
     listing = subprocess.run([venv / "bin" / "musltool", "--list"], cwd=empty, capture_output=True, text=True)
     assert "toolchain.env" in listing.stdout and "build" in listing.stdout
+    # the CVE review ships too: the wheel's package says musl's iconv fix is there
+    packaged = subprocess.run([venv / "bin" / "musltool", "package", "--arch", "riscv64", "--no-build"],
+                              cwd=empty, capture_output=True, text=True)  # fmt: skip
+    assert packaged.returncode == 0, packaged.stderr
+    assert "CVE-2025-26519 musl: fixed on riscv64" in packaged.stdout

@@ -6,7 +6,10 @@ Stood in for (they cannot exist here), and only these:
 - `actions/checkout`: the scratch copy is the checkout (the tracked files of this one);
 - `actions/setup-python`: a venv with this Python (its site-packages visible, so the install
   step's dependencies are there; the package itself is installed into the venv by the step);
-- `actions/upload-artifact`: each path pattern must match a file (`if-no-files-found: error`);
+- `actions/upload-artifact`: each path pattern must match a file (`if-no-files-found: error`),
+  and the files are kept (hidden ones left out, as v4 does) for `actions/download-artifact`,
+  which puts each artifact a pattern matches in `path/<its name>`;
+- secrets: the signing key is one the test makes;
 - `sudo`: the tests run as root; it keeps `--preserve-env` and `VAR=value` meanings;
 - `apt-get`: `update` does nothing; `install` checks that each package named is installed here;
 - `gh`: `release view` finds no release, `create` and `upload` are recorded, and every file
@@ -40,14 +43,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from musltool.isa import ALL
+from musltool.isa import ALL, get_isa
 from tests.integration.conftest import ROOT
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 STEP_KEYS = {"name", "run", "uses", "with", "env", "working-directory"}
-STOOD_IN_ACTIONS = ("actions/checkout@", "actions/setup-python@", "actions/upload-artifact@")
+STOOD_IN_ACTIONS = ("actions/checkout@", "actions/setup-python@", "actions/upload-artifact@",
+                    "actions/download-artifact@")
 TAG = "v0.0.0-workflow-test"
-BUILT_BY_THE_JOB = "x86_64"  # its musl-claims is not seeded: the job builds and verifies it
+BUILT_BY_THE_JOB = "x86_64"
+RELEASED_HERE = ("x86_64", "s390x")  # the release's build jobs run here (the matrix has every row)  # its musl-claims is not seeded: the job builds and verifies it
 
 SUDO = """#!/bin/sh
 # stand-in for sudo: the tests run as root already
@@ -144,10 +149,9 @@ def run_job(
         if "uses" in step:
             assert step["uses"].startswith(STOOD_IN_ACTIONS), f"{step['uses']} is not stood in here"
             if step["uses"].startswith("actions/upload-artifact@"):
-                for pattern in expand(step["with"]["path"], values).split():
-                    assert glob.glob(pattern, root_dir=checkout), (
-                        f"{name}: nothing matches {pattern}"
-                    )
+                upload(step, checkout, runner / "artifacts", values)
+            if step["uses"].startswith("actions/download-artifact@"):
+                download(step, checkout, runner / "artifacts", values)
             continue
         step_env = {**env, **{k: expand(str(v), values) for k, v in step.get("env", {}).items()}}
         cwd = checkout / step.get("working-directory", ".")
@@ -158,6 +162,32 @@ def run_job(
         )
         printed.append(done.stdout + done.stderr)
     return "".join(printed)
+
+
+def upload(step: dict, checkout: Path, store: Path, values: dict[str, str]) -> None:
+    """upload-artifact: each pattern must match (if-no-files-found: error); the matches are
+    kept under the artifact's name, relative to their common folder, hidden files left out
+    (as upload-artifact v4 does)."""
+    patterns = expand(step["with"]["path"], values).split()
+    matched = []
+    for pattern in patterns:
+        found = glob.glob(pattern, root_dir=checkout)
+        assert found, f"{step['with']['name']}: nothing matches {pattern}"
+        for hit in found:
+            hits = [hit] if (checkout / hit).is_file() else [str(p.relative_to(checkout)) for p in (checkout / hit).rglob("*") if p.is_file()]
+            matched += [h for h in hits if not any(part.startswith(".") for part in Path(h).parts)]
+    root = Path(os.path.commonpath([str(Path(m).parent) for m in matched]))
+    artifact = store / expand(step["with"]["name"], values)
+    for hit in matched:
+        (artifact / Path(hit).relative_to(root)).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(checkout / hit, artifact / Path(hit).relative_to(root))
+
+
+def download(step: dict, checkout: Path, store: Path, values: dict[str, str]) -> None:
+    """download-artifact with a pattern: each artifact into path/<its name>."""
+    into = checkout / step["with"]["path"]
+    for artifact in sorted(store.glob(expand(step["with"]["pattern"], values))):
+        shutil.copytree(artifact, into / artifact.name)
 
 
 def seed(dist: Path, isa: str, into: Path) -> None:
@@ -198,32 +228,33 @@ def test_ci_and_release_workflows_run_as_written(runner, tmp_path, mirror_url, s
         assert (checkout / "dist" / f"busybox-1.37.0-{isa}.tar.gz").is_file()
         assert (checkout / "dist-minimal" / isa / "busybox").is_file()
 
-    # The release job on a tag: its builds are those the build jobs made and verified, seeded
-    # into its dist/.
+    # The release on a tag: a build job per ISA (fan-out; here two of them, seeded from this
+    # run's shared builds like the CI jobs), then the publish job gathers, signs and checks.
     release = workflow("release.yml")
-    assert set(release["jobs"]) == {"release"}
-    checkout = scratch_checkout(tmp_path / "release")
-    for isa, dist in built.items():
-        shutil.copytree(dist / isa, checkout / "dist" / isa, symlinks=True)
+    assert set(release["jobs"]) == {"build", "publish"}
+    assert release["jobs"]["build"]["strategy"]["matrix"]["isa"] == [isa.name for isa in ALL]
+    shutil.rmtree(runner / "artifacts", ignore_errors=True)
+    for isa in RELEASED_HERE:
+        checkout = scratch_checkout(tmp_path / f"release-build-{isa}")
+        seed(shared.dist("hello", isa), isa, checkout / "dist")
+        seed(shared.dist("busybox", isa), isa, checkout / "dist")
+        printed = run_job(release["jobs"]["build"], checkout, runner, {"matrix.isa": isa}, mirror_url)
+        assert f"hello for {isa} is up to date" in printed and f"busybox for {isa} is up to date" in printed
+    key = tmp_path / "signing.pem"
+    subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", key], check=True)
+    checkout = scratch_checkout(tmp_path / "publish")
     (runner / "gh.log").unlink(missing_ok=True)
-    printed = run_job(
-        release["jobs"]["release"], checkout, runner, {"github.token": "stand-in-token"}, mirror_url
-    )
-    for isa in isas:
-        assert (
-            f"hello for {isa} is up to date" in printed
-            and f"busybox for {isa} is up to date" in printed
-        )
+    values = {"github.token": "stand-in-token", "secrets.MUSLTOOL_SIGNING_KEY": key.read_text().strip()}
+    printed = run_job(release["jobs"]["publish"], checkout, runner, values, mirror_url)
+    assert "release: every check passed" in printed
     asked = (runner / "gh.log").read_text().splitlines()
     assert asked[0] == f"release view {TAG}"
     assert asked[1].startswith(f"release create {TAG} --verify-tag")
-    uploaded = set(asked[2].split()[3:])
-    expected = {
-        f"dist/{r}-{v}-{isa}.tar.gz"
-        for r, v in (("hello", "1.0.0"), ("busybox", "1.37.0"))
-        for isa in isas
-    }
-    assert (
-        expected | {"dist/SHA256SUMS", "dist/hello.manifest.json", "dist/busybox.manifest.json"}
-        <= uploaded
-    )
+    uploaded = {word for word in asked[2].split()[3:] if not word.startswith("--")}
+    arches = [get_isa(isa).asset_arch for isa in RELEASED_HERE]
+    expected = {f"release/{r}-{v}-linux-{arch}-musl{suffix}"
+                for r, v in (("hello", "1.0.0"), ("busybox", "1.37.0")) for arch in arches
+                for suffix in (".tar.gz", ".tar.gz.sha256", ".spdx.json", ".vex.json",
+                               ".test-result.dsse.json", ".provenance.dsse.json")}  # fmt: skip
+    assert expected | {"release/SHA256SUMS", "release/hello.manifest.json", "release/busybox.manifest.json"} == uploaded
+    assert not list(checkout.glob("**/signing.pem")), "the signing key was left on the runner's disk"

@@ -111,6 +111,9 @@ def test_the_manifest_and_sums_describe_every_isa(tmp_path):
                 "expected-failure": 0,
             },
         },
+        "sbom": "hello-2.12.1-x86_64.spdx.json",
+        "vex": "hello-2.12.1-x86_64.vex.json",
+        "cves": {"CVE-2025-26519": "fixed"},  # zig's bundled musl carries the iconv fix
     }
     sums = (tmp_path / "SHA256SUMS").read_text()
     tarballs = sorted(tmp_path.glob("*.tar.gz"))
@@ -118,7 +121,13 @@ def test_the_manifest_and_sums_describe_every_isa(tmp_path):
         "hello-2.12.1-aarch64.tar.gz",
         "hello-2.12.1-x86_64.tar.gz",
     ]
-    assert sums == "".join(f"{sha256_bytes(t.read_bytes())}  {t.name}\n" for t in tarballs)
+    released = sorted(p for p in tmp_path.iterdir() if p.is_file() and p.name != "SHA256SUMS" and not p.name.startswith("."))
+    assert [p.name for p in released] == [
+        "hello-2.12.1-aarch64.spdx.json", "hello-2.12.1-aarch64.tar.gz", "hello-2.12.1-aarch64.vex.json",
+        "hello-2.12.1-x86_64.spdx.json", "hello-2.12.1-x86_64.tar.gz", "hello-2.12.1-x86_64.vex.json",
+        "hello.manifest.json",
+    ]  # fmt: skip
+    assert sums == "".join(f"{sha256_bytes(p.read_bytes())}  {p.name}\n" for p in released)
     assert {b.path.name: b.sha256 for b in built} == {
         t.name: sha256_bytes(t.read_bytes()) for t in tarballs
     }

@@ -692,18 +692,25 @@ def test_an_interrupted_command_that_is_let_finish_gets_the_end_of_its_input(tmp
     """A command let finish on Ctrl-C (docker load) is told its input has ended, so it ends
     by itself at once instead of waiting for the rest until it is killed (that kept an
     interrupted docker build waiting a minute)."""
-    ended = tmp_path / "ended"
-    reader = [sys.executable, "-c", "import sys, time; time.sleep(0.5); sys.stdin.buffer.read(); "
-              f"open({str(ended)!r}, 'w').write('end of input')"]  # fmt: skip
+    started, ended = tmp_path / "started", tmp_path / "ended"
+    reader = [sys.executable, "-c", f"import sys, time; open({str(started)!r}, 'w'); time.sleep(0.5); "
+              f"sys.stdin.buffer.read(); open({str(ended)!r}, 'w').write('end of input')"]  # fmt: skip
+
+    def interrupt_once_started() -> None:  # on a busy machine the reader may take a while to start
+        deadline = time.monotonic() + 60
+        while not started.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.kill(os.getpid(), signal.SIGINT)
+
     # Ctrl-C's own handler: a test worker, or a job started in the background, ignores SIGINT.
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    interrupt = threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT))
+    interrupt = threading.Thread(target=interrupt_once_started)
     interrupt.start()
     try:
         with pytest.raises(KeyboardInterrupt):
             call(reader, input=b"x" * (64 << 20), finish_on_interrupt=True)
     finally:
-        interrupt.cancel()
+        interrupt.join()
         signal.signal(signal.SIGINT, previous)
     # not killed after waiting: it read to the end of what it was given and exited
     assert ended.read_text() == "end of input"

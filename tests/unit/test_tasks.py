@@ -41,7 +41,7 @@ def test_help_output_shows_each_option_with_its_text(name):
                           capture_output=True, text=True, check=True)  # fmt: skip
     flat = " ".join(proc.stdout.split())
     for option in options_of(name):
-        dashed = option.replace("_", "-")
+        dashed = option.rstrip("_").replace("_", "-")  # Invoke: from_ is --from
         flags = (f"--{dashed}", f"--[no-]{dashed}") if len(option) > 1 else (f"-{option}",)
         assert any(flag in proc.stdout for flag in flags), f"{name} --help lacks {flags[0]}"
         first_words = " ".join(ns[name].help[option].split()[:3])
