@@ -107,7 +107,8 @@ def statement(subject: str, sha256: str, predicate_type: str, predicate: dict[st
             "predicateType": predicate_type, "predicate": predicate}  # fmt: skip
 
 
-def verification_predicate(report: BuildReport, booted: dict[str, Any] | None = None) -> dict[str, Any]:
+def verification_predicate(report: BuildReport, booted: dict[str, Any] | None = None,
+                           checked: dict[str, str] | None = None) -> dict[str, Any]:  # fmt: skip
     """The verification table as the test-result predicate, with where it ran (and the boot of
     firmware holding this very binary, where one passed: `booted` is its boot report)."""
     results = report.verification.results
@@ -116,10 +117,12 @@ def verification_predicate(report: BuildReport, booted: dict[str, Any] | None = 
     annotations = {"isa": report.isa, "qemu_cpu": get_isa(report.isa).qemu_cpu, "runner": report.verification.runner,
                    "elf_checks": {c.name: c.ok for c in report.checks}, "counts": report.verification.counts(),
                    "counts_by_suite": by_source, "extra_evidence": report.details.get("extra_evidence", {})}
-    if booted and booted.get("system_sha256") == report.sha256:
+    if isinstance(booted, dict) and booted.get("system_sha256") == report.sha256:
         results_of_boot = booted.get("verification", {}).get("results", [])
         annotations["boot"] = {"machine": booted.get("machine"), "cpu": booted.get("cpu"), "kernel": booted.get("kernel"),
                                "checks": counts([TestResult.from_dict(r) for r in results_of_boot])}  # fmt: skip
+    if checked:  # a check of the artifact itself beside its build's verification (an image run)
+        annotations["artifact_check"] = dict(checked)
     warned = (Status.PRESENT, Status.EXPECTED_FAILURE, Status.NOT_TESTABLE)
     return {
         "result": "PASSED" if report.is_verified() else "FAILED",

@@ -367,7 +367,7 @@ def _replace_entry(parent: int, name: str) -> None:
 
 def _remove_stale(root: int, record: Record, folder: str, kept: Mapping[str, object]) -> None:
     """Files musltool wrote below `folder` before, not in `kept`: removed where unchanged."""
-    prefix = "/".join(relative_parts(folder)) + "/"
+    prefix = "" if folder == "." else "/".join(relative_parts(folder)) + "/"
     for relative, digest in list(record.entries.items()):
         stale = relative.startswith(prefix) and relative not in kept and digest != "dir"
         if stale and _remove_recorded(root, relative, digest) is None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from musltool.toolchain.manifests import manifests
+from musltool.toolchain.zigexe import zig_version
 
 NONE = "NOASSERTION"
 
@@ -39,6 +40,9 @@ def zig_musl_root() -> Path:
 
 
 def _zig_musl(version: str) -> LinkedMusl:
+    installed = zig_version()
+    if version != installed:  # another zig built it: its musl is not the copy installed here
+        return LinkedMusl(NONE, f"the copy bundled with zig {version} (zig {installed} is installed here: not readable)")
     root = zig_musl_root()
     header = root / "src" / "internal" / "version.h"
     found = re.search(r'#define VERSION "([^"]+)"', header.read_text()) if header.is_file() else None
@@ -47,14 +51,16 @@ def _zig_musl(version: str) -> LinkedMusl:
 
 
 def linked_musl(toolchain: Mapping[str, object]) -> LinkedMusl:
-    provider = str(toolchain.get("provider", ""))
-    if provider == "zig":
+    """From the report's toolchain record: zig's, or a GCC toolchain's (`distribution` names its
+    manifest: debian-gcc builds musl from a pinned release; an archive ships its own)."""
+    if toolchain.get("provider") == "zig":
         return _zig_musl(str(toolchain.get("version", NONE)))
-    manifest = manifests().get(provider, {})
-    musl = manifest.get("musl")
-    if isinstance(musl, dict):  # built from a pinned upstream release (debian-gcc)
-        return LinkedMusl(musl["version"], f"built by musltool from the upstream release ({provider})",
+    name = str(toolchain.get("distribution", ""))
+    musl = manifests().get(name, {}).get("musl")
+    if isinstance(musl, dict) and musl.get("sha256") == toolchain.get("musl_sha256", musl.get("sha256")):
+        return LinkedMusl(musl["version"], f"built by musltool from the upstream release ({name})",
                           musl["url"], musl["sha256"], pristine=True)  # fmt: skip
-    if isinstance(musl, str):
-        return LinkedMusl(musl, f"as the {provider} toolchain's manifest states (its patches are not known here)")
-    return LinkedMusl(NONE, f"not known for toolchain {provider or 'unnamed'}")
+    version = str(toolchain.get("musl") or (musl if isinstance(musl, str) else NONE))
+    if version != NONE:
+        return LinkedMusl(version, f"as the {name or 'unnamed'} toolchain states (its patches are not known here)")
+    return LinkedMusl(NONE, f"not known for toolchain {name or toolchain.get('provider') or 'unnamed'}")

@@ -94,16 +94,20 @@ class Evidence:
     key: SigningKey | None = None
     booted: dict[str, Any] | None = None  # a boot report of firmware holding the build
     parts: tuple[Part, ...] = ()  # what else the artifact holds (a bundle's kernel)
+    also: tuple[tuple[BuildReport, Recipe], ...] = ()  # other verified builds it holds (an image's base)
+    checked: dict[str, str] | None = None  # a check of the artifact itself (an image run), for its test result
 
 
 def evidence_files(evidence: Evidence, report: BuildReport, recipe: Recipe) -> dict[str, dict[str, Any]]:
     """By kind: the artifact's SBOM (SPDX 2.3) and VEX document, and with a key its two signed
     statements (test result, provenance)."""
     stem, artifact = evidence.stem, evidence.artifact
-    files = {"sbom": (f"{stem}.spdx.json", spdx_document(artifact, report, recipe, evidence.parts)),
-             "vex": (f"{stem}.vex.json", vex_document(artifact.file_name, artifact.sha256, report, recipe))}  # fmt: skip
+    parts = (*evidence.parts, *(Part(r.recipe, r.version, r.sha256, rec.license, f"the verified {r.recipe} build it also holds")
+                                for r, rec in evidence.also))  # fmt: skip
+    files = {"sbom": (f"{stem}.spdx.json", spdx_document(artifact, report, recipe, parts)),
+             "vex": (f"{stem}.vex.json", vex_document(artifact.file_name, artifact.sha256, report, recipe, evidence.also))}  # fmt: skip
     if evidence.key is not None:
-        proven = {"test-result": verification_predicate(report, evidence.booted),
+        proven = {"test-result": verification_predicate(report, evidence.booted, evidence.checked),
                   "provenance": provenance_predicate(report, resolved_sources(report, recipe))}
         for kind, predicate in proven.items():
             signed = envelope(statement(artifact.file_name, artifact.sha256, KINDS[kind], predicate), evidence.key)

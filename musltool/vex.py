@@ -108,17 +108,23 @@ def statements(report: BuildReport, recipe: Recipe) -> list[Statement]:
     return [*program_statements(report, recipe), *(musl_statement(cve, musl) for cve in musl_cves)]
 
 
-def vex_document(artifact_name: str, artifact_sha256: str, report: BuildReport, recipe: Recipe) -> dict[str, Any]:
-    product = {"@id": purl(report.recipe, report.version, arch=report.isa),
-               "identifiers": {"purl": purl(report.recipe, report.version, arch=report.isa)},
-               "hashes": {"sha-256": report.sha256}}  # fmt: skip
+def _product(report: BuildReport) -> dict[str, Any]:
+    ident = purl(report.recipe, report.version, arch=report.isa)
+    return {"@id": ident, "identifiers": {"purl": ident}, "hashes": {"sha-256": report.sha256}}
+
+
+def vex_document(artifact_name: str, artifact_sha256: str, report: BuildReport, recipe: Recipe,
+                 also: tuple[tuple[BuildReport, Recipe], ...] = ()) -> dict[str, Any]:  # fmt: skip
+    """The artifact's VEX: each reviewed CVE of its build, and of the builds it also holds
+    (an image laid on the system build holds it too)."""
+    builds = ((report, recipe), *also)
     return {
         "@context": CONTEXT,
         "@id": f"https://musltool.invalid/vex/{artifact_name}-{artifact_sha256}",
         "author": f"musltool {__version__}",
         "timestamp": spdx_time(),
         "version": 1,
-        "statements": [s.as_openvex(product) for s in statements(report, recipe)],
+        "statements": [s.as_openvex(_product(r)) for r, rec in builds for s in statements(r, rec)],
     }
 
 

@@ -57,6 +57,7 @@ class ImageSource:
     entrypoint: tuple[str, ...]
     check: ImageCheck | None
     report: BuildReport = field(repr=False)
+    base: BuildReport | None = field(default=None, repr=False)  # the BusyBox build it is laid on
 
     @property
     def tag(self) -> str:
@@ -91,6 +92,7 @@ def recipe_source(dist_folder: Path, isa: Isa, recipe: Recipe, base: str) -> Ima
     dist = Dist(dist_folder)
     report = dist.verified_report(isa, recipe.binary)
     tree = build_rootfs(dist_folder, isa).tree if base == SYSTEM_RECIPE else Tree()
+    base_report = dist.verified_report(isa, SYSTEM_RECIPE) if base == SYSTEM_RECIPE else None
     for name in (report.binary, *report.programs):
         data = dist.read(f"{isa.name}/{name}")
         if data is None:
@@ -98,7 +100,7 @@ def recipe_source(dist_folder: Path, isa: Isa, recipe: Recipe, base: str) -> Ima
         tree.add_file(f"usr/bin/{name}", data, 0o755)
     entry = f"/usr/bin/{report.binary}"
     return ImageSource(isa, recipe.name, report.version, tree.with_parents().check(), (entry,),
-                       _recipe_check(recipe.runs, isa, entry), report)  # fmt: skip
+                       _recipe_check(recipe.runs, isa, entry), report, base_report)  # fmt: skip
 
 
 def _recipe_check(runs: Sequence[VerifyRun], isa: Isa, entrypoint: str) -> ImageCheck | None:
@@ -139,12 +141,16 @@ def image_layout(sources: Sequence[ImageSource]) -> Layout:
     return layout(version, images, {"org.opencontainers.image.version": version})
 
 
-def image_evidence(source: ImageSource, image: PlatformImage, recipe: Recipe, key: SigningKey | None) -> dict[str, tuple[bytes, int]]:
+def image_evidence(source: ImageSource, image: PlatformImage, recipe: Recipe, key: SigningKey | None,
+                   checked: str) -> dict[str, tuple[bytes, int]]:  # fmt: skip
     """One ISA's image's SBOM, VEX document and (with a key) signed statements, the artifact
-    being its manifest (by digest), beside the layout: dist/oci/<recipe>-<version>-<isa>.*"""
+    being its manifest (by digest), beside the layout: dist/oci/<recipe>-<version>-<isa>.*
+    The test result is the build's verification and the image's own check (`checked`)."""
     digest = image.manifest.digest.removeprefix("sha256:")
+    also = ((source.base, load_recipe(SYSTEM_RECIPE)),) if source.base is not None else ()
     said = Evidence(f"{LAYOUTS}/{source.recipe}-{source.version}-{source.isa.name}",
-                    Artifact(f"{source.tag}@{image.manifest.digest}", digest, "CONTAINER"), key)  # fmt: skip
+                    Artifact(f"{source.tag}@{image.manifest.digest}", digest, "CONTAINER"), key,
+                    also=also, checked={"image": source.tag, "check": checked})  # fmt: skip
     return {e["name"]: (json_bytes(e["document"]), 0o644) for e in evidence_files(said, source.report, recipe).values()}
 
 
@@ -174,6 +180,6 @@ def make_images(dist_folder: Path, isas: Sequence[Isa], recipe_name: str = SYSTE
     dist = Dist(dist_folder)
     files = {f"{folder}/{path}": (data, 0o644) for path, data in result.files().items()}
     for source in sources:
-        files |= image_evidence(source, result.image(source.isa), recipe, key)
+        files |= image_evidence(source, result.image(source.isa), recipe, key, checked[source.isa.name])
     dist.install(files, what=f"{dist_folder}/{folder}", replaces=folder)
     return ImageSet(result, dist.path(folder), {s.isa.name: s.tag for s in sources}, checked)

@@ -84,7 +84,8 @@ def test_every_recipes_licence_is_an_spdx_expression(name, tmp_path):
 
 
 def test_a_debian_gcc_build_names_the_musl_release_it_was_built_from(tmp_path):
-    build = report(toolchain={"provider": "debian-gcc", "version": "12", "target": "s390x-linux-gnu"})
+    build = report(toolchain={"provider": "gcc", "distribution": "debian-gcc", "gcc": "12", "musl": "1.2.5",
+                               "musl_sha256": "a9a118bbe84d8764da0ea0d28b3ab3fae8477fc7e4085d90102b8596fc7c75e4"})
     doc = spdx_document(Artifact("x.tar.gz", "e" * 64, "ARCHIVE"), build, BUSYBOX)
     musl = next(p for p in doc["packages"] if p["name"] == "musl")
     assert musl["downloadLocation"] == "https://musl.libc.org/releases/musl-1.2.5.tar.gz"
@@ -132,9 +133,39 @@ def test_musl_fixed_only_when_its_source_carries_every_line_of_the_fix(tmp_path)
 
 
 def test_musl_from_an_upstream_release_or_an_archive_toolchain():
-    pristine = linked_musl({"provider": "debian-gcc"})
+    pristine = linked_musl({"provider": "gcc", "distribution": "debian-gcc", "musl": "1.2.5",
+                            "musl_sha256": "a9a118bbe84d8764da0ea0d28b3ab3fae8477fc7e4085d90102b8596fc7c75e4"})
     assert pristine.pristine and musl_statement(MUSL_CVE, pristine).status == "affected"
-    archive = linked_musl({"provider": "bootlin"})
+    archive = linked_musl({"provider": "gcc", "distribution": "bootlin", "musl": "1.2.5"})
     assert musl_statement(MUSL_CVE, archive).status == "under_investigation"  # patches not known
     newer = LinkedMusl("1.2.6", "a newer release", pristine=True)
+    other_zig = linked_musl({"provider": "zig", "version": "0.16.0"})
+    assert musl_statement(MUSL_CVE, other_zig).status == "under_investigation"  # its musl is not the one here
     assert musl_statement(MUSL_CVE, newer).status == "under_investigation"  # not reviewed
+
+
+def test_an_image_on_the_busybox_base_lists_busybox_and_its_cves_and_its_own_check(monkeypatch):
+    import base64
+
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    from musltool.attest import SigningKey
+    from musltool.filetree import Tree
+    from musltool.firmware.containers import ImageSource, image_evidence
+    from musltool.isa import get_isa
+    from musltool.oci import platform_image
+
+    hello, base = report("hello", "1.0.0", ()), report(applets=("sh", "awk"))
+    isa = get_isa("s390x")
+    source = ImageSource(isa, "hello", "1.0.0", Tree(), ("/usr/bin/hello",), None, hello, base)
+    image = platform_image(Tree(), isa, ["/usr/bin/hello"], {})
+    files = image_evidence(source, image, load_recipe("hello"), SigningKey(ed25519.Ed25519PrivateKey.generate()),
+                           "verification run 'uname machine' ran in it under qemu on z900")  # fmt: skip
+    sbom = json.loads(files["oci/hello-1.0.0-s390x.spdx.json"][0])
+    assert {"hello", "busybox"} <= {p["name"] for p in sbom["packages"]}
+    vex = json.loads(files["oci/hello-1.0.0-s390x.vex.json"][0])
+    assert ("CVE-2023-42366", "affected") in {(s["vulnerability"]["name"], s["status"]) for s in vex["statements"]}
+    signed = json.loads(files["oci/hello-1.0.0-s390x.test-result.dsse.json"][0])
+    tested = json.loads(base64.b64decode(signed["payload"]))
+    assert tested["predicate"]["configuration"][0]["annotations"]["artifact_check"]["check"].endswith("on z900")
+    assert tested["subject"][0]["digest"]["sha256"] == image.manifest.digest.removeprefix("sha256:")
