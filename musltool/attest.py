@@ -102,9 +102,12 @@ def signature_ok(public: PublicKey, signature: bytes, message: bytes) -> bool:
 # ------------------------------------------------------------------ statements
 
 
-def statement(subject: str, sha256: str, predicate_type: str, predicate: dict[str, Any]) -> dict[str, Any]:
-    return {"_type": STATEMENT_TYPE, "subject": [{"name": subject, "digest": {"sha256": sha256}}],
-            "predicateType": predicate_type, "predicate": predicate}  # fmt: skip
+def statement(subject: str, sha256: str, predicate_type: str, predicate: dict[str, Any],
+              also: dict[str, str] | None = None) -> dict[str, Any]:  # fmt: skip
+    """An in-toto Statement about `subject` (and the files in `also`: name -> sha256)."""
+    subjects = [{"name": subject, "digest": {"sha256": sha256}}]
+    subjects += [{"name": name, "digest": {"sha256": digest}} for name, digest in sorted((also or {}).items())]
+    return {"_type": STATEMENT_TYPE, "subject": subjects, "predicateType": predicate_type, "predicate": predicate}
 
 
 def verification_predicate(report: BuildReport, booted: dict[str, Any] | None = None,

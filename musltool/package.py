@@ -109,8 +109,11 @@ def evidence_files(evidence: Evidence, report: BuildReport, recipe: Recipe) -> d
     if evidence.key is not None:
         proven = {"test-result": verification_predicate(report, evidence.booted, evidence.checked),
                   "provenance": provenance_predicate(report, resolved_sources(report, recipe))}
+        # the provenance also names the SBOM and VEX musltool made with it: they are signed too
+        made = {Path(name).name: sha256_bytes(json_bytes(document)) for name, document in files.values()}
         for kind, predicate in proven.items():
-            signed = envelope(statement(artifact.file_name, artifact.sha256, KINDS[kind], predicate), evidence.key)
+            also = made if kind == "provenance" else None
+            signed = envelope(statement(artifact.file_name, artifact.sha256, KINDS[kind], predicate, also), evidence.key)
             files[kind] = (f"{stem}.{kind}.dsse.json", signed)
     return {kind: {"name": name, "document": document} for kind, (name, document) in files.items()}
 

@@ -174,7 +174,7 @@ def _read_json(folder: Path, name: str) -> Any:
 
 
 def _check_statement(folder: Path, kind: str, isa: str, manifest: dict[str, Any], entry: dict[str, Any],
-                     key: PublicKey) -> list[str]:  # fmt: skip
+                     key: PublicKey, sums: dict[str, str]) -> list[str]:  # fmt: skip
     name = entry[kind]
     try:
         found = open_envelope(_read_json(folder, name), key)
@@ -192,6 +192,9 @@ def _check_statement(folder: Path, kind: str, isa: str, manifest: dict[str, Any]
         if predicate.get("result") != "PASSED" or isa not in tested:
             problems.append(f"{name}: {entry['package']} was not tested and passed on {isa}")
     else:
+        for side in ("sbom", "vex"):  # signed through the provenance's subjects
+            if (entry[side], sums.get(entry[side])) not in subjects:
+                problems.append(f"{name}: does not sign {entry[side]} as SHA256SUMS lists it")
         built = predicate.get("buildDefinition", {}).get("externalParameters", {})
         if [built.get("isa"), built.get("recipe"), built.get("version")] != [isa, manifest["recipe"], manifest.get("version")]:
             problems.append(f"{name}: the provenance is not of {manifest['recipe']} {manifest.get('version')} for {isa}")
@@ -212,7 +215,7 @@ def _check_entry(folder: Path, manifest: dict[str, Any], isa: str, entry: dict[s
     if sums[entry["package"]] != entry.get("package_sha256"):
         problems.append(f"{entry['package']}: the manifest's sha256 is not the one {SUMS} lists")
     for kind in KINDS:
-        problems += _check_statement(folder, kind, isa, manifest, entry, key)
+        problems += _check_statement(folder, kind, isa, manifest, entry, key, sums)
     return problems
 
 
@@ -236,8 +239,8 @@ def verify_release(folder: Path, key: PublicKey) -> list[str]:
             found = _check_entry(folder, manifest, isa, entry, sums, key)
             problems += found
             if not found:
-                checked.append(f"{entry['package']}: sha256, signed test result on {isa} and provenance "
-                               "(its SBOM and VEX are listed in SHA256SUMS, which is not signed)")  # fmt: skip
+                checked.append(f"{entry['package']}: sha256, signed test result on {isa}, signed provenance "
+                               "naming the tarball, its SBOM and its VEX")  # fmt: skip
     problems += [f"{name}: a tarball no manifest claims" for name in sorted(sums) if name.endswith(".tar.gz") and name not in claimed]
     for name in sorted(n for n in sums if n.endswith(".tar.gz")):
         side = folder / f"{name}.sha256"

@@ -152,3 +152,13 @@ def test_a_release_never_goes_into_a_folder_holding_builds(release, tmp_path):
     with pytest.raises(UsageError, match="a folder of its own"):
         gather([tmp_path / "dist"], tmp_path / "dist", KEY)
     assert (tmp_path / "dist" / "x86_64" / "hello").is_file()
+
+
+def test_a_changed_vex_or_sbom_fails_even_with_sums_made_again(release):
+    vex = release / "hello-2.12.1-linux-s390x-musl.vex.json"
+    document = json.loads(vex.read_text())
+    document["statements"][0]["status"] = "not_affected"
+    vex.write_text(json.dumps(document))
+    relist(release)
+    with pytest.raises(VerificationError, match=r"does not sign hello-2\.12\.1-linux-s390x-musl\.vex\.json"):
+        verify_release(release, PUBLIC)
