@@ -127,6 +127,7 @@ def pull_and_run(ref: str, isa: Isa, env: dict[str, str], script: str) -> tuple[
          "--env", f"QEMU_CPU={isa.qemu_cpu}", ref, *script],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
+    subprocess.run(["docker", "image", "rm", "--force", image_id], capture_output=True)  # the next pull untags it
     assert ran.returncode == 0, f"{isa.name}: {ran.stderr}"
     return image_id, ran.stdout
 
