@@ -100,13 +100,6 @@ def remove_image(tag: str) -> None:
     docker("image", "rm", "--force", tag, creates=True)
 
 
-def image_size(tag: str) -> int:
-    proc = docker("image", "inspect", "--format", "{{.Size}}", tag)
-    if proc.returncode != 0:
-        raise MissingToolError(f"docker image inspect {tag} failed: {proc.stderr.decode().strip()}")
-    return int(proc.stdout.strip())
-
-
 @dataclass(frozen=True)
 class SessionObject:
     """A container or image carrying the session label."""

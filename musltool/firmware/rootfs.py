@@ -15,6 +15,7 @@ from musltool.isa import Isa
 # docker replaces /etc/hostname and /etc/hosts in containers; /etc/passwd stays ours.
 IMAGE_CHECK = "echo ok; ls /bin | grep -c . ; grep -q '^root:x:0:0:' /etc/passwd && echo etc-ok"
 IMAGE_CHECK_NEEDS = ("sh", "echo", "ls", "grep")  # what IMAGE_CHECK runs
+IMAGE_CHECK_WORDS = ("ok", "etc-ok")  # what IMAGE_CHECK prints when the image works
 
 
 @dataclass(frozen=True)
