@@ -9,6 +9,9 @@
  * The configuration, one record a line, fields separated by tabs:
  *   set      NAME VALUE            environment for the real tool (zig's cache folders)
  *   drop     FLAG                  a driver flag removed from compiler calls (zig cc rejects it)
+ *   drop-link FLAG                 a flag removed from calls that only link (object files and
+ *                                  archives in, no source, no LTO): there it can only change how
+ *                                  the compiler's own runtime (zig's libc) is built
  *   drop-ld  OPTION COUNT          a linker option removed with the COUNT values that follow it,
  *                                  from -Wl,a,b lists and -Xlinker pairs alike
  *   static   1                     links are made static (-shared links are passed through)
@@ -43,7 +46,7 @@ struct dropped_linker_option {
 	int values;
 };
 
-static struct list drops;
+static struct list drops, link_drops;
 static struct dropped_linker_option *ld_drops;
 static size_t ld_drop_count;
 static int make_static;
@@ -166,6 +169,8 @@ static struct list *load_config(const char *tool, int *is_compiler)
 			setenv(fields[1], fields[2], 1);
 		} else if (strcmp(fields[0], "drop") == 0 && n == 2) {
 			push(&drops, fields[1]);
+		} else if (strcmp(fields[0], "drop-link") == 0 && n == 2) {
+			push(&link_drops, fields[1]);
 		} else if (strcmp(fields[0], "drop-ld") == 0 && n == 3) {
 			ld_drops = grow(ld_drops, (ld_drop_count + 1) * sizeof *ld_drops);
 			ld_drops[ld_drop_count].name = fields[1];
@@ -304,21 +309,37 @@ static int stops_before_linking(const char *arg)
 	return 0;
 }
 
+static int is_source_file(const char *arg);
+
+/* Whether a linking command compiles nothing: no source file, no `-x`, no stdin, no LTO. */
+static int only_links(const struct list *args)
+{
+	for (size_t i = 0; i < args->len; i++) {
+		const char *arg = args->items[i];
+
+		if (is_source_file(arg) || strcmp(arg, "-") == 0 || strncmp(arg, "-x", 2) == 0 ||
+		    strncmp(arg, "-flto", 5) == 0)
+			return 0;
+	}
+	return 1;
+}
+
 static void compiler_arguments(char **argv, int argc, struct list *command)
 {
 	struct list args = { 0 };
-	int pending = 0, links = 1;
+	int pending = 0, links = 1, link_only;
 
 	expand_responses(argv, (size_t)argc, &args, 0);
 	for (size_t i = 0; i < args.len; i++)
 		if (stops_before_linking(args.items[i]))
 			links = 0;
+	link_only = links && only_links(&args);
 	if (make_static && links)
 		push(command, "-static");
 	for (size_t i = 0; i < args.len; i++) {
 		char *arg = args.items[i];
 
-		if (contains(&drops, arg))
+		if (contains(&drops, arg) || (link_only && contains(&link_drops, arg)))
 			continue;
 		if (strncmp(arg, "-Wl,", 4) == 0) {
 			char *kept = filter_wl(arg, &pending);

@@ -34,6 +34,7 @@ class DriverConfig:
     commands: dict[str, tuple[str, ...]]  # tool name -> the real command's argv prefix
     environment: dict[str, str] = field(default_factory=dict)
     dropped_flags: tuple[str, ...] = ()
+    link_only_dropped_flags: tuple[str, ...] = ()  # dropped when a call compiles nothing
     dropped_linker_options: dict[str, int] = field(default_factory=dict)  # option -> values
     refused: dict[str, str] = field(default_factory=dict)  # tool name -> one-line message
     static: bool = True
@@ -42,6 +43,7 @@ class DriverConfig:
         lines = ["# written by musltool: the commands behind this folder's tools"]
         lines += [_record("set", name, value) for name, value in sorted(self.environment.items())]
         lines += [_record("drop", flag) for flag in self.dropped_flags]
+        lines += [_record("drop-link", flag) for flag in self.link_only_dropped_flags]
         lines += [
             _record("drop-ld", option, str(count))
             for option, count in self.dropped_linker_options.items()
@@ -69,7 +71,7 @@ def driver_program() -> Path:
 # A command line whose filtered form is known: order kept, dropped flags and linker options
 # (with their values, in -Wl lists and -Xlinker pairs) gone, response files read, -static added.
 SELF_CHECK_ARGS = (
-    "-O2", "-static-libgcc", "-Wl,--warn-common,--gc-sections", "-Xlinker", "--whole-archive",
+    "-O2", "-fno-unwind-tables", "-static-libgcc", "-Wl,--warn-common,--gc-sections", "-Xlinker", "--whole-archive",
     "libfoo.a", "-Xlinker", "--no-whole-archive", "-Xlinker", "-Map", "-Xlinker", "out.map",
     "@{rsp}", "-o", "prog",
 )  # fmt: skip
@@ -79,8 +81,11 @@ SELF_CHECK_SEPARATE_ARGS = ("-c", "-O2", "one.c", "two.S")
 SELF_CHECK_SEPARATE_EXPECTED = (
     "/bin/echo", "-c", "-O2", "one.c", "", "/bin/echo", "-c", "-O2", "two.S", "",
 )  # fmt: skip
+# A call that only links loses the flags dropped from links (a source above kept them).
+SELF_CHECK_LINK_ARGS = ("-Os", "-fno-unwind-tables", "a.o", "libb.a", "-o", "prog")
+SELF_CHECK_LINK_EXPECTED = ("/bin/echo", "-static", "-Os", "a.o", "libb.a", "-o", "prog")
 SELF_CHECK_EXPECTED = (
-    "/bin/echo", "-static", "-O2", "-Wl,--gc-sections", "-Xlinker", "--whole-archive",
+    "/bin/echo", "-static", "-O2", "-fno-unwind-tables", "-Wl,--gc-sections", "-Xlinker", "--whole-archive",
     "libfoo.a", "-Xlinker", "--no-whole-archive", "a b.c", "-lm", "-o", "prog",
 )  # fmt: skip
 
@@ -96,6 +101,7 @@ def self_check(program: Path) -> None:
         config = DriverConfig(
             commands={"cc": ("/bin/echo",)},
             dropped_flags=("-static-libgcc",),
+            link_only_dropped_flags=("-fno-unwind-tables",),
             dropped_linker_options={"--warn-common": 0, "-Map": 1},
         )
         (folder / CONFIG).write_text(config.render())
@@ -105,6 +111,7 @@ def self_check(program: Path) -> None:
         for given, expected in (
             (args, SELF_CHECK_EXPECTED),
             (SELF_CHECK_SEPARATE_ARGS, SELF_CHECK_SEPARATE_EXPECTED),
+            (SELF_CHECK_LINK_ARGS, SELF_CHECK_LINK_EXPECTED),
         ):
             proc = subprocess.run(
                 [folder / "check-cc", *given],

@@ -63,6 +63,7 @@ class ZigToolchain(Toolchain):
             commands=commands,
             environment=zig_environment(),
             dropped_flags=tuple(manifest.get("dropped_flags", ())),
+            link_only_dropped_flags=tuple(manifest.get("link_only_dropped_flags", ())),
             dropped_linker_options=dict(manifest.get("dropped_linker_options", {})),
         )
 

@@ -19,6 +19,7 @@ from musltool.toolchain.driver import CONFIG, PROGRAM, DriverConfig, driver_prog
 
 CC = "/usr/bin/true-cc"  # never run: the driver prints instead
 DROPPED = ("-static-libgcc", "-lgcc_s", "-rdynamic")
+LINK_ONLY = ("-fno-asynchronous-unwind-tables",)
 DROPPED_LD = {"--warn-common": 0, "-Map": 1, "--sort-section": 1, "-Bsymbolic-functions": 0}
 
 # (argv given, argv printed; "|" ends one command where the driver runs several)
@@ -48,6 +49,15 @@ CASES = [
     ("-c with two sources and -o: left to the compiler", ["-c", "one.c", "two.c", "-o", "x.o"],
      ["-c", "one.c", "two.c", "-o", "x.o"]),
     ("-c with one source: one command", ["-c", "one.c"], ["-c", "one.c"]),
+    ("a call that only links loses the link-only flags", ["-Os", "-fno-asynchronous-unwind-tables", "a.o", "libx.a", "-o", "p"],
+     ["-static", "-Os", "a.o", "libx.a", "-o", "p"]),
+    ("a link that compiles a source keeps them", ["-fno-asynchronous-unwind-tables", "a.o", "b.c", "-o", "p"],
+     ["-static", "-fno-asynchronous-unwind-tables", "a.o", "b.c", "-o", "p"]),
+    ("-c keeps them", ["-c", "-fno-asynchronous-unwind-tables", "a.c"], ["-c", "-fno-asynchronous-unwind-tables", "a.c"]),
+    ("an LTO link compiles: keeps them", ["-flto", "-fno-asynchronous-unwind-tables", "a.o", "-o", "p"],
+     ["-static", "-flto", "-fno-asynchronous-unwind-tables", "a.o", "-o", "p"]),
+    ("-x with stdin compiles: keeps them", ["-x", "c", "-", "-fno-asynchronous-unwind-tables", "-o", "p"],
+     ["-static", "-x", "c", "-", "-fno-asynchronous-unwind-tables", "-o", "p"]),
 ]  # fmt: skip
 
 RESPONSE_CASES = [
@@ -55,6 +65,7 @@ RESPONSE_CASES = [
     ("dropped flags inside a response file", "-O1 -static-libgcc -Wl,-Map,x.map x.c\n", ["-static", "-O1", "x.c"]),
     ("a response file naming another", "@{inner} -o p\n", ["-static", "inner.c", "-o", "p"]),
     ("a response file holding -shared", "-shared a.o\n", ["-shared", "a.o"]),
+    ("a response file that only links", "-fno-asynchronous-unwind-tables a.o lib.a\n", ["-static", "a.o", "lib.a"]),
 ]  # fmt: skip
 
 
@@ -64,7 +75,8 @@ def driver(tmp_path_factory) -> Path:
     program = folder / PROGRAM
     program.write_bytes(driver_program().read_bytes())
     program.chmod(0o755)
-    config = DriverConfig(commands={"cc": (CC,)}, dropped_flags=DROPPED, dropped_linker_options=DROPPED_LD)
+    config = DriverConfig(commands={"cc": (CC,)}, dropped_flags=DROPPED, dropped_linker_options=DROPPED_LD,
+                          link_only_dropped_flags=LINK_ONLY)
     (folder / CONFIG).write_text(config.render())
     (folder / "x-cc").symlink_to(PROGRAM)
     return folder / "x-cc"
