@@ -9,9 +9,10 @@
  * The configuration, one record a line, fields separated by tabs:
  *   set      NAME VALUE            environment for the real tool (zig's cache folders)
  *   drop     FLAG                  a driver flag removed from compiler calls (zig cc rejects it)
- *   drop-link FLAG                 a flag removed from calls that only link (object files and
- *                                  archives in, no source, no LTO): there it can only change how
- *                                  the compiler's own runtime (zig's libc) is built
+ *   drop-link FLAG                 a flag removed from links: there it changes only how the
+ *                                  compiler builds its own runtime (zig's libc). A call that
+ *                                  compiles and links with such a flag is made two steps: the
+ *                                  sources compiled with every flag, then the objects linked
  *   drop-ld  OPTION COUNT          a linker option removed with the COUNT values that follow it,
  *                                  from -Wl,a,b lists and -Xlinker pairs alike
  *   static   1                     links are made static (-shared links are passed through)
@@ -309,37 +310,22 @@ static int stops_before_linking(const char *arg)
 	return 0;
 }
 
-static int is_source_file(const char *arg);
-
-/* Whether a linking command compiles nothing: no source file, no `-x`, no stdin, no LTO. */
-static int only_links(const struct list *args)
-{
-	for (size_t i = 0; i < args->len; i++) {
-		const char *arg = args->items[i];
-
-		if (is_source_file(arg) || strcmp(arg, "-") == 0 || strncmp(arg, "-x", 2) == 0 ||
-		    strncmp(arg, "-flto", 5) == 0)
-			return 0;
-	}
-	return 1;
-}
-
-static void compiler_arguments(char **argv, int argc, struct list *command)
+/* Returns whether the call links. */
+static int compiler_arguments(char **argv, int argc, struct list *command)
 {
 	struct list args = { 0 };
-	int pending = 0, links = 1, link_only;
+	int pending = 0, links = 1;
 
 	expand_responses(argv, (size_t)argc, &args, 0);
 	for (size_t i = 0; i < args.len; i++)
 		if (stops_before_linking(args.items[i]))
 			links = 0;
-	link_only = links && only_links(&args);
 	if (make_static && links)
 		push(command, "-static");
 	for (size_t i = 0; i < args.len; i++) {
 		char *arg = args.items[i];
 
-		if (contains(&drops, arg) || (link_only && contains(&link_drops, arg)))
+		if (contains(&drops, arg))
 			continue;
 		if (strncmp(arg, "-Wl,", 4) == 0) {
 			char *kept = filter_wl(arg, &pending);
@@ -359,6 +345,7 @@ static void compiler_arguments(char **argv, int argc, struct list *command)
 		}
 		push(command, arg);
 	}
+	return links;
 }
 
 static int is_source_file(const char *arg)
@@ -411,32 +398,132 @@ static struct list one_source(const struct list *command, const size_t *sources,
 	return single;
 }
 
+enum link_shape { ONLY_LINKS, COMPILES_AND_LINKS, LEFT_ALONE };
+
+/* What a linking call (its arguments from `first` on) does besides linking. */
+static enum link_shape link_shape(const struct list *command, size_t first)
+{
+	int sources = 0, dropped = 0;
+
+	for (size_t i = first; i < command->len; i++) {
+		const char *arg = command->items[i];
+
+		if (strcmp(arg, "-o") == 0) {
+			i++;
+			continue;
+		}
+		/* LTO compiles at link time; -x, stdin and dependency files are not split here. */
+		if (strcmp(arg, "-") == 0 || strncmp(arg, "-x", 2) == 0 || strncmp(arg, "-flto", 5) == 0 ||
+		    strncmp(arg, "-M", 2) == 0)
+			return LEFT_ALONE;
+		sources += is_source_file(arg);
+		dropped += contains(&link_drops, arg);
+	}
+	if (!sources)
+		return ONLY_LINKS;
+	return dropped ? COMPILES_AND_LINKS : LEFT_ALONE;
+}
+
+static struct list without_link_drops(const struct list *command, size_t first)
+{
+	struct list kept = { 0 };
+
+	for (size_t i = 0; i < command->len; i++)
+		if (i < first || !contains(&link_drops, command->items[i]))
+			push(&kept, command->items[i]);
+	return kept;
+}
+
+static int run_command(const struct list *command, int print)
+{
+	int status;
+	pid_t pid;
+
+	if (print) {
+		for (size_t i = 0; i < command->len; i++)
+			printf("%s\n", command->items[i]);
+		printf("\n");
+		return 0;
+	}
+	pid = fork();
+	if (pid < 0)
+		die("fork", strerror(errno));
+	if (pid == 0) {
+		execv(command->items[0], command->items);
+		die(command->items[0], strerror(errno));
+	}
+	if (waitpid(pid, &status, 0) < 0)
+		die("waitpid", strerror(errno));
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	return 0;
+}
+
 static int run_each(const struct list *command, const size_t *sources, size_t count, int print)
 {
 	for (size_t k = 0; k < count; k++) {
 		struct list single = one_source(command, sources, count, k);
-		int status;
-		pid_t pid;
+		int status = run_command(&single, print);
 
-		if (print) {
-			for (size_t i = 0; i < single.len; i++)
-				printf("%s\n", single.items[i]);
-			printf("\n");
-			continue;
-		}
-		pid = fork();
-		if (pid < 0)
-			die("fork", strerror(errno));
-		if (pid == 0) {
-			execv(single.items[0], single.items);
-			die(single.items[0], strerror(errno));
-		}
-		if (waitpid(pid, &status, 0) < 0)
-			die("waitpid", strerror(errno));
-		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		if (status)
+			return status;
 	}
 	return 0;
+}
+
+/*
+ * A call that compiles sources and links, with a flag dropped from links: each source is
+ * compiled with every flag into a temporary object, then the objects are linked without the
+ * dropped flags (zig then links the libc every other link of the ISA uses).
+ */
+static int compile_then_link(const struct list *command, size_t first, int print)
+{
+	const char *tmp = getenv("TMPDIR");
+	char folder[PATH_MAX];
+	struct list link = without_link_drops(command, first), objects = { 0 };
+	int status = 0;
+
+	snprintf(folder, sizeof folder, "%s/musltool-driver.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!print && !mkdtemp(folder))
+		die("cannot make a temporary folder", strerror(errno));
+	for (size_t i = first; i < link.len && !status; i++) {
+		struct list compile = { 0 };
+		char *object;
+
+		if (strcmp(link.items[i], "-o") == 0) {
+			i++;
+			continue;
+		}
+		if (!is_source_file(link.items[i]))
+			continue;
+		object = grow(NULL, strlen(folder) + 32);
+		sprintf(object, "%s/%zu.o", folder, objects.len);
+		for (size_t k = 0; k < command->len; k++) {
+			if (k >= first && strcmp(command->items[k], "-o") == 0) {
+				k++;
+				continue;
+			}
+			if (k < first || !is_source_file(command->items[k]) ||
+			    strcmp(command->items[k], link.items[i]) == 0)
+				push(&compile, command->items[k]);
+		}
+		push(&compile, "-Wno-unused-command-line-argument");
+		push(&compile, "-c");
+		push(&compile, "-o");
+		push(&compile, object);
+		status = run_command(&compile, print);
+		push(&objects, object);
+		link.items[i] = object;
+	}
+	if (!status) {
+		push(&link, "-Wno-unused-command-line-argument");
+		status = run_command(&link, print);
+	}
+	for (size_t i = 0; !print && i < objects.len; i++)
+		unlink(objects.items[i]);
+	if (!print)
+		rmdir(folder);
+	return status;
 }
 
 static const char *tool_name(const char *argv0)
@@ -455,12 +542,23 @@ int main(int argc, char **argv)
 	int is_compiler = 0;
 	struct list *command = load_config(tool, &is_compiler);
 	const char *print = getenv("MUSLTOOL_DRIVER_PRINT");
+	int printing = print && strcmp(print, "1") == 0;
+	size_t first;
 
 	if (!command)
 		die("no tool configured for this name", tool);
-	if (is_compiler) {
-		compiler_arguments(argv + 1, argc - 1, command);
-	} else {
+	first = command->len;
+	if (is_compiler && compiler_arguments(argv + 1, argc - 1, command)) {
+		switch (link_shape(command, first)) {
+		case ONLY_LINKS:
+			*command = without_link_drops(command, first);
+			break;
+		case COMPILES_AND_LINKS:
+			return compile_then_link(command, first, printing);
+		case LEFT_ALONE:
+			break;
+		}
+	} else if (!is_compiler) {
 		for (int i = 1; i < argc; i++)
 			push(command, argv[i]);
 	}
@@ -469,9 +567,9 @@ int main(int argc, char **argv)
 		size_t count = separate_compiles(command, sources, sizeof sources / sizeof *sources);
 
 		if (count)
-			return run_each(command, sources, count, print && strcmp(print, "1") == 0);
+			return run_each(command, sources, count, printing);
 	}
-	if (print && strcmp(print, "1") == 0) {
+	if (printing) {
 		for (size_t i = 0; i < command->len; i++)
 			printf("%s\n", command->items[i]);
 		return 0;

@@ -71,7 +71,7 @@ def driver_program() -> Path:
 # A command line whose filtered form is known: order kept, dropped flags and linker options
 # (with their values, in -Wl lists and -Xlinker pairs) gone, response files read, -static added.
 SELF_CHECK_ARGS = (
-    "-O2", "-fno-unwind-tables", "-static-libgcc", "-Wl,--warn-common,--gc-sections", "-Xlinker", "--whole-archive",
+    "-O2", "-static-libgcc", "-Wl,--warn-common,--gc-sections", "-Xlinker", "--whole-archive",
     "libfoo.a", "-Xlinker", "--no-whole-archive", "-Xlinker", "-Map", "-Xlinker", "out.map",
     "@{rsp}", "-o", "prog",
 )  # fmt: skip
@@ -81,11 +81,19 @@ SELF_CHECK_SEPARATE_ARGS = ("-c", "-O2", "one.c", "two.S")
 SELF_CHECK_SEPARATE_EXPECTED = (
     "/bin/echo", "-c", "-O2", "one.c", "", "/bin/echo", "-c", "-O2", "two.S", "",
 )  # fmt: skip
-# A call that only links loses the flags dropped from links (a source above kept them).
+# A call that only links loses the flags dropped from links; one that also compiles becomes
+# the compile, with every flag, and then the link (objects in $TMPDIR/musltool-driver.XXXXXX).
 SELF_CHECK_LINK_ARGS = ("-Os", "-fno-unwind-tables", "a.o", "libb.a", "-o", "prog")
 SELF_CHECK_LINK_EXPECTED = ("/bin/echo", "-static", "-Os", "a.o", "libb.a", "-o", "prog")
+SELF_CHECK_SPLIT_ARGS = ("-Os", "-fno-unwind-tables", "main.c", "-lm", "-o", "prog")
+SELF_CHECK_SPLIT_EXPECTED = (
+    "/bin/echo", "-static", "-Os", "-fno-unwind-tables", "main.c", "-lm",
+    "-Wno-unused-command-line-argument", "-c", "-o", "{tmp}/musltool-driver.XXXXXX/0.o", "",
+    "/bin/echo", "-static", "-Os", "{tmp}/musltool-driver.XXXXXX/0.o", "-lm", "-o", "prog",
+    "-Wno-unused-command-line-argument", "",
+)  # fmt: skip
 SELF_CHECK_EXPECTED = (
-    "/bin/echo", "-static", "-O2", "-fno-unwind-tables", "-Wl,--gc-sections", "-Xlinker", "--whole-archive",
+    "/bin/echo", "-static", "-O2", "-Wl,--gc-sections", "-Xlinker", "--whole-archive",
     "libfoo.a", "-Xlinker", "--no-whole-archive", "a b.c", "-lm", "-o", "prog",
 )  # fmt: skip
 
@@ -112,12 +120,13 @@ def self_check(program: Path) -> None:
             (args, SELF_CHECK_EXPECTED),
             (SELF_CHECK_SEPARATE_ARGS, SELF_CHECK_SEPARATE_EXPECTED),
             (SELF_CHECK_LINK_ARGS, SELF_CHECK_LINK_EXPECTED),
+            (SELF_CHECK_SPLIT_ARGS, tuple(a.format(tmp=folder) for a in SELF_CHECK_SPLIT_EXPECTED)),
         ):
             proc = subprocess.run(
                 [folder / "check-cc", *given],
                 capture_output=True,
                 text=True,
-                env={**os.environ, "MUSLTOOL_DRIVER_PRINT": "1"},
+                env={**os.environ, "MUSLTOOL_DRIVER_PRINT": "1", "TMPDIR": str(folder)},
                 check=False,
             )
             got = tuple(proc.stdout.splitlines())

@@ -15,11 +15,14 @@ from pathlib import Path
 
 import pytest
 
+from musltool.isa import get_isa
+from musltool.toolchain import get_toolchain
 from musltool.toolchain.driver import CONFIG, PROGRAM, DriverConfig, driver_program
 
 CC = "/usr/bin/true-cc"  # never run: the driver prints instead
 DROPPED = ("-static-libgcc", "-lgcc_s", "-rdynamic")
 LINK_ONLY = ("-fno-asynchronous-unwind-tables",)
+SPLIT_COMPILE = ("-Wno-unused-command-line-argument", "-c", "-o")  # then the temporary object
 DROPPED_LD = {"--warn-common": 0, "-Map": 1, "--sort-section": 1, "-Bsymbolic-functions": 0}
 
 # (argv given, argv printed; "|" ends one command where the driver runs several)
@@ -51,8 +54,17 @@ CASES = [
     ("-c with one source: one command", ["-c", "one.c"], ["-c", "one.c"]),
     ("a call that only links loses the link-only flags", ["-Os", "-fno-asynchronous-unwind-tables", "a.o", "libx.a", "-o", "p"],
      ["-static", "-Os", "a.o", "libx.a", "-o", "p"]),
-    ("a link that compiles a source keeps them", ["-fno-asynchronous-unwind-tables", "a.o", "b.c", "-o", "p"],
-     ["-static", "-fno-asynchronous-unwind-tables", "a.o", "b.c", "-o", "p"]),
+    ("a call that compiles and links: the source gets every flag, the link loses them",
+     ["-Os", "-fno-asynchronous-unwind-tables", "a.o", "b.c", "-lm", "-o", "p"],
+     ["-static", "-Os", "-fno-asynchronous-unwind-tables", "a.o", "b.c", "-lm", *SPLIT_COMPILE, "<tmp>/0.o", "|",
+      "-static", "-Os", "a.o", "<tmp>/0.o", "-lm", "-o", "p", "-Wno-unused-command-line-argument"]),
+    ("two sources: two compiles, one link", ["-fno-asynchronous-unwind-tables", "a.c", "b.c"],
+     ["-static", "-fno-asynchronous-unwind-tables", "a.c", *SPLIT_COMPILE, "<tmp>/0.o", "|",
+      "-static", "-fno-asynchronous-unwind-tables", "b.c", *SPLIT_COMPILE, "<tmp>/1.o", "|",
+      "-static", "<tmp>/0.o", "<tmp>/1.o", "-Wno-unused-command-line-argument"]),
+    ("a compile and link without those flags stays one call", ["-Os", "a.c", "-o", "p"], ["-static", "-Os", "a.c", "-o", "p"]),
+    ("dependency files: left to the compiler", ["-MD", "-fno-asynchronous-unwind-tables", "a.c", "-o", "p"],
+     ["-static", "-MD", "-fno-asynchronous-unwind-tables", "a.c", "-o", "p"]),
     ("-c keeps them", ["-c", "-fno-asynchronous-unwind-tables", "a.c"], ["-c", "-fno-asynchronous-unwind-tables", "a.c"]),
     ("an LTO link compiles: keeps them", ["-flto", "-fno-asynchronous-unwind-tables", "a.o", "-o", "p"],
      ["-static", "-flto", "-fno-asynchronous-unwind-tables", "a.o", "-o", "p"]),
@@ -85,8 +97,9 @@ def driver(tmp_path_factory) -> Path:
 def printed(driver: Path, args: list[str]) -> list[str]:
     """The commands the driver would run, each without the real compiler's name; "|" between."""
     proc = subprocess.run([driver, *args], capture_output=True, text=True, check=True, cwd=driver.parent,
-                          env={**os.environ, "MUSLTOOL_DRIVER_PRINT": "1"})  # fmt: skip
-    commands = [c.splitlines() for c in proc.stdout.split("\n\n") if c.strip()]
+                          env={**os.environ, "MUSLTOOL_DRIVER_PRINT": "1", "TMPDIR": "/t"})  # fmt: skip
+    text = proc.stdout.replace("/t/musltool-driver.XXXXXX", "<tmp>")
+    commands = [c.splitlines() for c in text.split("\n\n") if c.strip()]
     assert all(c[0] == CC for c in commands), proc.stdout
     return [arg for i, c in enumerate(commands) for arg in (["|"] if i else []) + c[1:]]
 
@@ -112,3 +125,24 @@ def test_a_refused_tool_says_why_and_fails(tmp_path):
     (tmp_path / "x-g++").symlink_to(PROGRAM)
     proc = subprocess.run([tmp_path / "x-g++", "a.cc"], capture_output=True, text=True, check=False)
     assert proc.returncode == 1 and "no C++ here" in proc.stderr
+
+
+def test_a_compile_and_link_with_runtime_flags_is_split_and_shares_the_libc(tmp_path):
+    """BusyBox's library probes compile and link in one call with -fomit-frame-pointer and
+    -fno-asynchronous-unwind-tables (zig would build a second libc for them): the driver
+    compiles, then links without them. The program runs, no temporary object is left in
+    TMPDIR, and a compile error fails the call and leaves nothing. (That the libc is shared:
+    test_release's cold build, whose empty cache ends with one libc per machine.)"""
+    cc = get_toolchain("zig", get_isa("x86_64")).tool("gcc")
+    (tmp_path / "tmp").mkdir()
+    env = {**os.environ, "TMPDIR": str(tmp_path / "tmp")}
+    (tmp_path / "probe.c").write_text('#include <stdio.h>\nint main(void) { puts("probe ran"); return 0; }\n')
+    flags = ["-Os", "-fomit-frame-pointer", "-fno-unwind-tables", "-fno-asynchronous-unwind-tables"]
+    subprocess.run([cc, *flags, "probe.c", "-lm", "-o", "probe"], cwd=tmp_path, env=env, check=True, timeout=600)
+    assert subprocess.run([tmp_path / "probe"], capture_output=True, text=True, check=True).stdout == "probe ran\n"
+    assert list((tmp_path / "tmp").iterdir()) == []
+    (tmp_path / "broken.c").write_text("int main(void) { return missing; }\n")
+    proc = subprocess.run([cc, *flags, "broken.c", "-o", "broken"], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=600)  # fmt: skip
+    assert proc.returncode != 0 and "missing" in proc.stderr
+    assert not (tmp_path / "broken").exists() and list((tmp_path / "tmp").iterdir()) == []

@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import tarfile
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ from musltool.firmware.rootfs import build_rootfs
 from musltool.isa import TIERS, get_isa
 from musltool.kinds.base import BuildOptions
 from musltool.package import package
+from musltool.toolchain.zigexe import compiled_libcs
 from tests.integration.conftest import ROOT, invoke
 
 
@@ -224,6 +226,10 @@ def test_warm_and_cold_builds_are_bit_identical(shared, busybox_minimal_dist, he
         cold = BuildOptions(dist=other, fetch=fetch_options(mirrors))
         build(load_recipe("hello"), isa, cold)
         build(load_recipe("busybox"), isa, BuildOptions(dist=other, fetch=cold.fetch, kind_options={"config": "minimal"}))
+    # Every link in that cache (hello, BusyBox's links and library probes, musltool's own host
+    # programs for x86_64) asked zig for the same libc of its machine: one each, made once.
+    libcs = Counter(libc.machine for libc in compiled_libcs(tmp_path / "other-cache" / "zig-cache"))
+    assert libcs == {"EM_ARM": 1, "EM_X86_64": 1}, libcs
     for recipe, first in (("hello", hello_dist), ("busybox", busybox_minimal_dist)):
         a, b = tmp_path / f"release-a-{recipe}", tmp_path / f"release-b-{recipe}"
         shutil.copytree(first, a, ignore=shutil.ignore_patterns("*.tar.gz", "SHA256SUMS"))
