@@ -302,7 +302,7 @@ static char *filter_wl(const char *arg, int *pending)
 static int stops_before_linking(const char *arg)
 {
 	static const char *const flags[] = { "-c", "-S", "-E", "-M", "-MM", "-shared", "--version",
-					     NULL };
+					     "-fsyntax-only", NULL };
 
 	for (size_t i = 0; flags[i]; i++)
 		if (strcmp(arg, flags[i]) == 0)
@@ -408,13 +408,13 @@ static enum link_shape link_shape(const struct list *command, size_t first)
 	for (size_t i = first; i < command->len; i++) {
 		const char *arg = command->items[i];
 
-		if (strcmp(arg, "-o") == 0) {
-			i++;
+		if (strncmp(arg, "-o", 2) == 0) {
+			i += arg[2] == '\0';
 			continue;
 		}
-		/* LTO compiles at link time; -x, stdin and dependency files are not split here. */
+		/* LTO compiles at link time; -x, stdin, dependency files and -### are not split. */
 		if (strcmp(arg, "-") == 0 || strncmp(arg, "-x", 2) == 0 || strncmp(arg, "-flto", 5) == 0 ||
-		    strncmp(arg, "-M", 2) == 0)
+		    strncmp(arg, "-M", 2) == 0 || strcmp(arg, "-###") == 0)
 			return LEFT_ALONE;
 		sources += is_source_file(arg);
 		dropped += contains(&link_drops, arg);
@@ -490,8 +490,8 @@ static int compile_then_link(const struct list *command, size_t first, int print
 		struct list compile = { 0 };
 		char *object;
 
-		if (strcmp(link.items[i], "-o") == 0) {
-			i++;
+		if (strncmp(link.items[i], "-o", 2) == 0) {
+			i += link.items[i][2] == '\0';
 			continue;
 		}
 		if (!is_source_file(link.items[i]))
@@ -499,8 +499,8 @@ static int compile_then_link(const struct list *command, size_t first, int print
 		object = grow(NULL, strlen(folder) + 32);
 		sprintf(object, "%s/%zu.o", folder, objects.len);
 		for (size_t k = 0; k < command->len; k++) {
-			if (k >= first && strcmp(command->items[k], "-o") == 0) {
-				k++;
+			if (k >= first && strncmp(command->items[k], "-o", 2) == 0) {
+				k += command->items[k][2] == '\0';  /* -o FILE, or -oFILE */
 				continue;
 			}
 			if (k < first || !is_source_file(command->items[k]) ||
