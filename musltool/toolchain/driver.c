@@ -27,6 +27,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,7 @@
 
 #define CONF_NAME "musltool-driver.conf"
 #define MAX_RESPONSE_DEPTH 16
+#define MAX_RESPONSE_FILES 4096
 
 struct list {
 	char **items;
@@ -233,6 +235,8 @@ static void parse_response(const char *text, struct list *out)
 /* Arguments with @file response files replaced by what they hold (a missing file stays). */
 static void expand_responses(char **args, size_t count, struct list *out, int depth)
 {
+	static size_t files_read;
+
 	for (size_t i = 0; i < count; i++) {
 		char *text;
 		struct list inner = { 0 };
@@ -246,6 +250,8 @@ static void expand_responses(char **args, size_t count, struct list *out, int de
 			push(out, args[i]);
 			continue;
 		}
+		if (++files_read > MAX_RESPONSE_FILES)
+			die("too many @-files", args[i]);
 		parse_response(text, &inner);
 		expand_responses(inner.items, inner.len, out, depth + 1);
 	}
@@ -302,7 +308,8 @@ static char *filter_wl(const char *arg, int *pending)
 static int stops_before_linking(const char *arg)
 {
 	static const char *const flags[] = { "-c", "-S", "-E", "-M", "-MM", "-shared", "--version",
-					     "-fsyntax-only", NULL };
+					     "-fsyntax-only", "--compile", "--assemble", "--preprocess",
+					     NULL };
 
 	for (size_t i = 0; flags[i]; i++)
 		if (strcmp(arg, flags[i]) == 0)
@@ -373,7 +380,7 @@ static size_t separate_compiles(const struct list *command, size_t *sources, siz
 
 		if (strncmp(arg, "-o", 2) == 0)
 			return 0;
-		if (strcmp(arg, "-c") == 0)
+		if (strcmp(arg, "-c") == 0 || strcmp(arg, "--compile") == 0)
 			compile_only = 1;
 		else if (is_source_file(arg) && count < max)
 			sources[count++] = i;
@@ -398,40 +405,151 @@ static struct list one_source(const struct list *command, const size_t *sources,
 	return single;
 }
 
+/*
+ * Calls that link, seen argument by argument: what each one is decides whether flags dropped
+ * from links can go (ONLY_LINKS), whether the call is split (COMPILES_AND_LINKS), or whether it
+ * is passed on as it came (LEFT_ALONE: anything this driver does not understand for sure).
+ */
 enum link_shape { ONLY_LINKS, COMPILES_AND_LINKS, LEFT_ALONE };
+enum role { PREFIX, OPTION, VALUE, OUTPUT, SOURCE, OBJECT };
 
-/* What a linking call (its arguments from `first` on) does besides linking. */
-static enum link_shape link_shape(const struct list *command, size_t first)
+/* Options whose value is the next argument (the gcc and clang spellings). */
+static int takes_value(const char *arg)
+{
+	static const char *const options[] = {
+		"-o", "-include", "-imacros", "-isystem", "-idirafter", "-iquote", "-iprefix",
+		"-iwithprefix", "-iwithprefixbefore", "-isysroot", "-imultilib", "-Xclang", "-Xlinker",
+		"-Xpreprocessor", "-Xassembler", "-MF", "-MT", "-MQ", "-MJ", "-x", "-I", "-L", "-D", "-U",
+		"-T", "-z", "-u", "-e", "-l", "-B", "-G", "-target", "--target", "-arch", "-dumpbase",
+		"-dumpdir", "-aux-info", "--param", "-specs", "--sysroot", NULL
+	};
+
+	for (size_t i = 0; options[i]; i++)
+		if (strcmp(arg, options[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Options after which a split call would not do what the call did: compiles at link time
+ * (LTO), input from elsewhere, files written beside the object or the output. */
+static int splits_badly(const char *arg)
+{
+	static const char *const prefixes[] = {
+		"-x", "-flto", "-M", "-Wp,-M", "-###", "-save-temps", "-gsplit-dwarf", "--coverage",
+		"-fprofile-arcs", "-ftest-coverage", "-fstack-usage", "-ftime-trace", "-fdump-",
+		"-fcallgraph-info", "-fembed-bitcode", NULL
+	};
+
+	for (size_t i = 0; prefixes[i]; i++)
+		if (strncmp(arg, prefixes[i], strlen(prefixes[i])) == 0)
+			return 1;
+	return 0;
+}
+
+static int has_suffix(const char *arg, const char *const *suffixes)
+{
+	const char *slash = strrchr(arg, '/');
+	const char *dot = strrchr(slash ? slash : arg, '.');
+
+	for (size_t i = 0; dot && suffixes[i]; i++)
+		if (strcmp(dot, suffixes[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static int is_object_file(const char *arg)
+{
+	static const char *const suffixes[] = { ".o", ".a", ".obj", ".lo", ".so", NULL };
+
+	return has_suffix(arg, suffixes) || strstr(arg, ".so.") != NULL;
+}
+
+/* Each argument's role in `roles`; the call's shape returned. */
+static enum link_shape link_shape(const struct list *command, size_t first, enum role *roles)
 {
 	int sources = 0, dropped = 0;
 
-	for (size_t i = first; i < command->len; i++) {
+	for (size_t i = 0; i < command->len; i++) {
 		const char *arg = command->items[i];
 
-		if (strncmp(arg, "-o", 2) == 0) {
-			i += arg[2] == '\0';
+		roles[i] = PREFIX;
+		if (i < first)
+			continue;
+		if (arg[0] == '-' && arg[1]) {
+			if (splits_badly(arg))
+				return LEFT_ALONE;
+			if (strncmp(arg, "-o", 2) == 0 || strncmp(arg, "--output", 8) == 0) {
+				roles[i] = OUTPUT;
+				if (strcmp(arg, "-o") == 0 || strcmp(arg, "--output") == 0) {
+					if (i + 1 >= command->len)
+						return LEFT_ALONE;
+					roles[++i] = OUTPUT;
+				}
+				continue;
+			}
+			roles[i] = OPTION;
+			dropped += contains(&link_drops, arg);
+			if (takes_value(arg)) {
+				if (i + 1 >= command->len)
+					return LEFT_ALONE;
+				roles[++i] = VALUE;
+			}
 			continue;
 		}
-		/* LTO compiles at link time; -x, stdin, dependency files and -### are not split. */
-		if (strcmp(arg, "-") == 0 || strncmp(arg, "-x", 2) == 0 || strncmp(arg, "-flto", 5) == 0 ||
-		    strncmp(arg, "-M", 2) == 0 || strcmp(arg, "-###") == 0)
-			return LEFT_ALONE;
-		sources += is_source_file(arg);
-		dropped += contains(&link_drops, arg);
+		if (is_source_file(arg)) {
+			for (size_t k = first; k < i; k++)
+				if (roles[k] == SOURCE && strcmp(command->items[k], arg) == 0)
+					return LEFT_ALONE; /* the same source twice */
+			roles[i] = SOURCE;
+			sources++;
+		} else if (is_object_file(arg)) {
+			roles[i] = OBJECT;
+		} else {
+			return LEFT_ALONE; /* stdin, or an input this driver cannot name */
+		}
 	}
 	if (!sources)
 		return ONLY_LINKS;
 	return dropped ? COMPILES_AND_LINKS : LEFT_ALONE;
 }
 
-static struct list without_link_drops(const struct list *command, size_t first)
+static int is_link_drop(const struct list *command, const enum role *roles, size_t i)
+{
+	return roles[i] == OPTION && contains(&link_drops, command->items[i]);
+}
+
+static struct list without_link_drops(const struct list *command, const enum role *roles)
 {
 	struct list kept = { 0 };
 
 	for (size_t i = 0; i < command->len; i++)
-		if (i < first || !contains(&link_drops, command->items[i]))
+		if (!is_link_drop(command, roles, i))
 			push(&kept, command->items[i]);
 	return kept;
+}
+
+/* The temporary objects of a split call, removed on every way out (signals included). */
+static char split_folder[PATH_MAX];
+static struct list split_objects;
+static volatile pid_t running_child;
+
+static void remove_split_objects(void)
+{
+	for (size_t i = 0; i < split_objects.len; i++)
+		unlink(split_objects.items[i]);
+	if (split_folder[0])
+		rmdir(split_folder);
+}
+
+static void on_signal(int sig)
+{
+	if (running_child > 0) {
+		kill(running_child, sig);
+		waitpid(running_child, NULL, 0);
+	}
+	remove_split_objects();
+	signal(sig, SIG_DFL);
+	raise(sig);
 }
 
 static int run_command(const struct list *command, int print)
@@ -452,8 +570,11 @@ static int run_command(const struct list *command, int print)
 		execv(command->items[0], command->items);
 		die(command->items[0], strerror(errno));
 	}
-	if (waitpid(pid, &status, 0) < 0)
-		die("waitpid", strerror(errno));
+	running_child = pid;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			die("waitpid", strerror(errno));
+	running_child = 0;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	return 0;
@@ -471,58 +592,74 @@ static int run_each(const struct list *command, const size_t *sources, size_t co
 	return 0;
 }
 
+/* A folder for the split's objects: $TMPDIR, else /tmp (as compilers do); 0 if neither. */
+static int make_split_folder(int print)
+{
+	const char *tmp = getenv("TMPDIR");
+	const char *const places[] = { tmp && *tmp ? tmp : "/tmp", "/tmp" };
+
+	for (size_t i = 0; i < 2; i++) {
+		int len = snprintf(split_folder, sizeof split_folder, "%s/musltool-driver.XXXXXX",
+				   places[i]);
+
+		if (len > 0 && (size_t)len < sizeof split_folder && (print || mkdtemp(split_folder)))
+			return 1;
+	}
+	split_folder[0] = '\0';
+	return 0;
+}
+
 /*
  * A call that compiles sources and links, with a flag dropped from links: each source is
  * compiled with every flag into a temporary object, then the objects are linked without the
- * dropped flags (zig then links the libc every other link of the ISA uses).
+ * dropped flags (zig then links the libc every other link of the ISA uses). Returns -1 when
+ * no temporary folder can be made: the call then runs as it came.
  */
-static int compile_then_link(const struct list *command, size_t first, int print)
+static int compile_then_link(const struct list *command, const enum role *roles, int print)
 {
-	const char *tmp = getenv("TMPDIR");
-	char folder[PATH_MAX];
-	struct list link = without_link_drops(command, first), objects = { 0 };
+	static const int signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+	struct list link = { 0 };
 	int status = 0;
 
-	snprintf(folder, sizeof folder, "%s/musltool-driver.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!print && !mkdtemp(folder))
-		die("cannot make a temporary folder", strerror(errno));
-	for (size_t i = first; i < link.len && !status; i++) {
-		struct list compile = { 0 };
+	if (!make_split_folder(print))
+		return -1;
+	for (size_t i = 0; i < sizeof signals / sizeof *signals; i++)
+		signal(signals[i], on_signal);
+	for (size_t i = 0; i < command->len; i++) {
 		char *object;
 
-		if (strncmp(link.items[i], "-o", 2) == 0) {
-			i += link.items[i][2] == '\0';
+		if (roles[i] != SOURCE)
 			continue;
-		}
-		if (!is_source_file(link.items[i]))
+		object = grow(NULL, strlen(split_folder) + 32);
+		sprintf(object, "%s/%zu.o", split_folder, split_objects.len);
+		push(&split_objects, object);
+	}
+	for (size_t i = 0, n = 0; i < command->len && !status; i++) {
+		struct list compile = { 0 };
+
+		if (roles[i] != SOURCE)
 			continue;
-		object = grow(NULL, strlen(folder) + 32);
-		sprintf(object, "%s/%zu.o", folder, objects.len);
-		for (size_t k = 0; k < command->len; k++) {
-			if (k >= first && strncmp(command->items[k], "-o", 2) == 0) {
-				k += command->items[k][2] == '\0';  /* -o FILE, or -oFILE */
-				continue;
-			}
-			if (k < first || !is_source_file(command->items[k]) ||
-			    strcmp(command->items[k], link.items[i]) == 0)
+		for (size_t k = 0; k < command->len; k++)
+			if (roles[k] == PREFIX || roles[k] == OPTION || roles[k] == VALUE || k == i)
 				push(&compile, command->items[k]);
-		}
 		push(&compile, "-Wno-unused-command-line-argument");
 		push(&compile, "-c");
 		push(&compile, "-o");
-		push(&compile, object);
+		push(&compile, split_objects.items[n++]);
 		status = run_command(&compile, print);
-		push(&objects, object);
-		link.items[i] = object;
+	}
+	for (size_t i = 0, n = 0; i < command->len && !status; i++) {
+		if (roles[i] == SOURCE)
+			push(&link, split_objects.items[n++]);
+		else if (!is_link_drop(command, roles, i))
+			push(&link, command->items[i]);
 	}
 	if (!status) {
 		push(&link, "-Wno-unused-command-line-argument");
 		status = run_command(&link, print);
 	}
-	for (size_t i = 0; !print && i < objects.len; i++)
-		unlink(objects.items[i]);
 	if (!print)
-		rmdir(folder);
+		remove_split_objects();
 	return status;
 }
 
@@ -549,12 +686,18 @@ int main(int argc, char **argv)
 		die("no tool configured for this name", tool);
 	first = command->len;
 	if (is_compiler && compiler_arguments(argv + 1, argc - 1, command)) {
-		switch (link_shape(command, first)) {
+		enum role *roles = grow(NULL, (command->len + 1) * sizeof *roles);
+		int status;
+
+		switch (link_shape(command, first, roles)) {
 		case ONLY_LINKS:
-			*command = without_link_drops(command, first);
+			*command = without_link_drops(command, roles);
 			break;
 		case COMPILES_AND_LINKS:
-			return compile_then_link(command, first, printing);
+			status = compile_then_link(command, roles, printing);
+			if (status >= 0)
+				return status;
+			break;
 		case LEFT_ALONE:
 			break;
 		}
@@ -563,8 +706,8 @@ int main(int argc, char **argv)
 			push(command, argv[i]);
 	}
 	if (is_compiler) {
-		size_t sources[4096];
-		size_t count = separate_compiles(command, sources, sizeof sources / sizeof *sources);
+		size_t *sources = grow(NULL, (command->len + 1) * sizeof *sources);
+		size_t count = separate_compiles(command, sources, command->len);
 
 		if (count)
 			return run_each(command, sources, count, printing);

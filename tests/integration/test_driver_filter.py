@@ -10,7 +10,9 @@ argument a line, an empty line after each command.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -56,7 +58,7 @@ CASES = [
      ["-static", "-Os", "a.o", "libx.a", "-o", "p"]),
     ("a call that compiles and links: the source gets every flag, the link loses them",
      ["-Os", "-fno-asynchronous-unwind-tables", "a.o", "b.c", "-lm", "-o", "p"],
-     ["-static", "-Os", "-fno-asynchronous-unwind-tables", "a.o", "b.c", "-lm", *SPLIT_COMPILE, "<tmp>/0.o", "|",
+     ["-static", "-Os", "-fno-asynchronous-unwind-tables", "b.c", "-lm", *SPLIT_COMPILE, "<tmp>/0.o", "|",
       "-static", "-Os", "a.o", "<tmp>/0.o", "-lm", "-o", "p", "-Wno-unused-command-line-argument"]),
     ("two sources: two compiles, one link", ["-fno-asynchronous-unwind-tables", "a.c", "b.c"],
      ["-static", "-fno-asynchronous-unwind-tables", "a.c", *SPLIT_COMPILE, "<tmp>/0.o", "|",
@@ -65,6 +67,24 @@ CASES = [
     ("-oFILE, joined, stays with the link", ["-fno-asynchronous-unwind-tables", "a.c", "-oprog"],
      ["-static", "-fno-asynchronous-unwind-tables", "a.c", *SPLIT_COMPILE, "<tmp>/0.o", "|",
       "-static", "<tmp>/0.o", "-oprog", "-Wno-unused-command-line-argument"]),
+    ("an option's value is no source", ["-include", "cfg.c", "-fno-asynchronous-unwind-tables", "main.c", "-o", "p"],
+     ["-static", "-include", "cfg.c", "-fno-asynchronous-unwind-tables", "main.c", *SPLIT_COMPILE, "<tmp>/0.o", "|",
+      "-static", "-include", "cfg.c", "<tmp>/0.o", "-o", "p", "-Wno-unused-command-line-argument"]),
+    ("a flag given as an option's value stays", ["-Xclang", "-fno-asynchronous-unwind-tables", "a.o", "-o", "p"],
+     ["-static", "-Xclang", "-fno-asynchronous-unwind-tables", "a.o", "-o", "p"]),
+    ("--output FILE is the output", ["-fno-asynchronous-unwind-tables", "a.c", "--output", "p"],
+     ["-static", "-fno-asynchronous-unwind-tables", "a.c", *SPLIT_COMPILE, "<tmp>/0.o", "|",
+      "-static", "<tmp>/0.o", "--output", "p", "-Wno-unused-command-line-argument"]),
+    ("--compile does not link", ["--compile", "-fno-asynchronous-unwind-tables", "a.c", "-o", "a.o"],
+     ["--compile", "-fno-asynchronous-unwind-tables", "a.c", "-o", "a.o"]),
+    ("an input of unknown kind: left alone", ["-fno-asynchronous-unwind-tables", "a.o", "b.cp", "-o", "p"],
+     ["-static", "-fno-asynchronous-unwind-tables", "a.o", "b.cp", "-o", "p"]),
+    ("files written beside the object: left alone", ["-gsplit-dwarf", "-fno-asynchronous-unwind-tables", "a.c", "-o", "p"],
+     ["-static", "-gsplit-dwarf", "-fno-asynchronous-unwind-tables", "a.c", "-o", "p"]),
+    ("the same source twice: left alone", ["-fno-asynchronous-unwind-tables", "a.c", "b.c", "a.c"],
+     ["-static", "-fno-asynchronous-unwind-tables", "a.c", "b.c", "a.c"]),
+    ("-o without its value: left to the compiler", ["-fno-asynchronous-unwind-tables", "a.c", "-o"],
+     ["-static", "-fno-asynchronous-unwind-tables", "a.c", "-o"]),
     ("-fsyntax-only does not link", ["-fsyntax-only", "-fno-asynchronous-unwind-tables", "a.c"],
      ["-fsyntax-only", "-fno-asynchronous-unwind-tables", "a.c"]),
     ("a compile and link without those flags stays one call", ["-Os", "a.c", "-o", "p"], ["-static", "-Os", "a.c", "-o", "p"]),
@@ -151,3 +171,40 @@ def test_a_compile_and_link_with_runtime_flags_is_split_and_shares_the_libc(tmp_
                           text=True, timeout=600)  # fmt: skip
     assert proc.returncode != 0 and "missing" in proc.stderr
     assert not (tmp_path / "broken").exists() and list((tmp_path / "tmp").iterdir()) == []
+
+
+def test_a_split_call_interrupted_leaves_no_temporary_object(tmp_path):
+    """SIGTERM while a split call compiles: the compiler is stopped, the temporary folder goes,
+    and the driver dies of the signal it got."""
+    (tmp_path / "sleepy-cc").write_text("#!/bin/sh\nexec sleep 61.375\n")
+    (tmp_path / "sleepy-cc").chmod(0o755)
+    program = tmp_path / PROGRAM
+    program.write_bytes(driver_program().read_bytes())
+    program.chmod(0o755)
+    config = DriverConfig(commands={"cc": (str(tmp_path / "sleepy-cc"),)}, link_only_dropped_flags=LINK_ONLY)
+    (tmp_path / CONFIG).write_text(config.render())
+    (tmp_path / "x-cc").symlink_to(PROGRAM)
+    (tmp_path / "t").mkdir()
+    call = subprocess.Popen([tmp_path / "x-cc", *LINK_ONLY, "a.c", "-o", "p"], cwd=tmp_path,
+                            env={**os.environ, "TMPDIR": str(tmp_path / "t")})  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while not list((tmp_path / "t").iterdir()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert list((tmp_path / "t").iterdir()), "the split made no temporary folder"
+        time.sleep(0.2)  # the compiler (sleep) started
+        call.send_signal(signal.SIGTERM)
+        assert call.wait(timeout=30) == -signal.SIGTERM
+    finally:
+        call.kill()
+    assert list((tmp_path / "t").iterdir()) == []
+    assert subprocess.run(["pgrep", "-f", "sleep 61.375"], capture_output=True).returncode == 1
+
+
+def test_a_split_call_whose_tmpdir_is_missing_still_builds(tmp_path):
+    cc = get_toolchain("zig", get_isa("x86_64")).tool("gcc")
+    (tmp_path / "probe.c").write_text('#include <stdio.h>\nint main(void) { puts("ok"); return 0; }\n')
+    env = {**os.environ, "TMPDIR": str(tmp_path / "missing")}
+    subprocess.run([cc, "-Os", "-fomit-frame-pointer", "probe.c", "-o", "probe"], cwd=tmp_path, env=env,
+                   check=True, timeout=600)  # fmt: skip
+    assert subprocess.run([tmp_path / "probe"], capture_output=True, text=True, check=True).stdout == "ok\n"
