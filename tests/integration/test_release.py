@@ -228,9 +228,9 @@ def test_warm_and_cold_builds_are_bit_identical(shared, busybox_minimal_dist, he
     cold_isas = [get_isa("armv7")]
     # musltool's own host programs (its driver and helper) come from the run's cache: they make
     # no byte of a build, and building them would compile zig's x86_64 libc there too.
-    shutil.copytree(cache_dir() / "tools", tmp_path / "other-cache" / "tools",
-                    ignore=shutil.ignore_patterns("*.lock", "tmp*"))  # fmt: skip
+    run_tools = cache_dir() / "tools"
     monkeypatch.setenv("MUSLTOOL_CACHE", str(tmp_path / "other-cache"))
+    shutil.copytree(run_tools, cache_dir() / "tools", ignore=shutil.ignore_patterns("*.lock", "tmp*"))
     for isa in cold_isas:
         cold = BuildOptions(dist=other, fetch=fetch_options(mirrors))
         build(load_recipe("hello"), isa, cold)
