@@ -9,8 +9,7 @@
  * The configuration, one record a line, fields separated by tabs:
  *   set      NAME VALUE            environment for the real tool (zig's cache folders)
  *   drop     FLAG                  a driver flag removed from compiler calls (zig cc rejects it)
- *   drop-link FLAG                 a flag (FLAG* : any flag it begins) removed from links:
- *                                  there it changes only how the
+ *   drop-link FLAG                 a flag removed from links: there it changes only how the
  *                                  compiler builds its own runtime (zig's libc). A call that
  *                                  compiles and links with such a flag is made two steps: the
  *                                  sources compiled with every flag, then the objects linked
@@ -414,20 +413,6 @@ static struct list one_source(const struct list *command, const size_t *sources,
 enum link_shape { ONLY_LINKS, COMPILES_AND_LINKS, LEFT_ALONE };
 enum role { PREFIX, OPTION, VALUE, OUTPUT, SOURCE, OBJECT };
 
-/* Whether a flag is one of the drop-link records (one ending in '*' matches what it begins). */
-static int matches_link_drop(const char *arg)
-{
-	for (size_t i = 0; i < link_drops.len; i++) {
-		const char *pattern = link_drops.items[i];
-		size_t len = strlen(pattern);
-
-		if (len && pattern[len - 1] == '*' ? strncmp(arg, pattern, len - 1) == 0
-						   : strcmp(arg, pattern) == 0)
-			return 1;
-	}
-	return 0;
-}
-
 /* Options whose value is the next argument (the gcc and clang spellings). */
 static int takes_value(const char *arg)
 {
@@ -503,7 +488,7 @@ static enum link_shape link_shape(const struct list *command, size_t first, enum
 				continue;
 			}
 			roles[i] = OPTION;
-			dropped += matches_link_drop(arg);
+			dropped += contains(&link_drops, arg);
 			if (takes_value(arg)) {
 				if (i + 1 >= command->len)
 					return LEFT_ALONE;
@@ -530,7 +515,7 @@ static enum link_shape link_shape(const struct list *command, size_t first, enum
 
 static int is_link_drop(const struct list *command, const enum role *roles, size_t i)
 {
-	return roles[i] == OPTION && matches_link_drop(command->items[i]);
+	return roles[i] == OPTION && contains(&link_drops, command->items[i]);
 }
 
 static struct list without_link_drops(const struct list *command, const enum role *roles)
