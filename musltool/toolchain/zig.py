@@ -63,9 +63,15 @@ class ZigToolchain(Toolchain):
             commands=commands,
             environment=zig_environment(),
             dropped_flags=tuple(manifest.get("dropped_flags", ())),
-            link_only_dropped_flags=tuple(manifest.get("link_only_dropped_flags", ())),
+            link_only_dropped_flags=self.link_only_dropped_flags,
             dropped_linker_options=dict(manifest.get("dropped_linker_options", {})),
         )
+
+    @property
+    def link_only_dropped_flags(self) -> tuple[str, ...]:
+        manifest = _manifest()
+        isa_rows = manifest.get("isa_link_only_dropped_flags", {}).get(self.isa.name, ())
+        return (*manifest.get("link_only_dropped_flags", ()), *isa_rows)
 
     @property
     def isa_flags(self) -> tuple[str, ...]:

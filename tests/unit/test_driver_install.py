@@ -40,3 +40,18 @@ def test_installing_the_tool_links_from_many_processes_at_once(tmp_path):
     for folder in folders:
         links = [Path(folder) / f"riscv64-linux-musl-{tool}" for tool in TOOL_NAMES]
         assert all(link.is_symlink() and link.readlink() == Path(PROGRAM) for link in links)
+
+
+def test_x86_links_lose_busyboxs_i486_flags_and_other_rows_keep_theirs():
+    """BusyBox's arch/i386/Makefile puts -march=i486 -mtune=i386 on its x86 links: zig would
+    compile an i486 libc beside the row's. The row's driver drops them from links only."""
+    from musltool.isa import ISAS, get_isa
+    from musltool.toolchain import get_toolchain
+    from musltool.toolchain.zig import _manifest
+
+    x86 = get_toolchain("zig", get_isa("x86")).driver_config()
+    assert {"-march=i486", "-mtune=i386"} <= set(x86.link_only_dropped_flags)
+    assert "drop-link\t-march=i486" in x86.render()
+    x86_64 = get_toolchain("zig", get_isa("x86_64")).driver_config()
+    assert "-march=i486" not in x86_64.link_only_dropped_flags
+    assert set(_manifest()["isa_link_only_dropped_flags"]) <= {isa.name for isa in ISAS}
