@@ -87,3 +87,63 @@ def test_the_testsuite_runs_sandboxed(tmp_path):
     assert written == ["seen"] and not root_written
     assert not os.path.exists(f"/tmp/{inner_mark}")
     assert tail == ("z" * 2996 + "tail\n")[-2000:]
+
+
+SHARDED_RUNTEST = r"""#!/bin/sh
+# One shard: say which applets it was given and where, once every shard has started.
+shard=$(basename "$(dirname "$PWD")")
+touch "/tmp/started.$shard"
+tries=0
+while [ "$(ls /tmp/started.* | wc -l)" -lt "$SHARDS" ] && [ $tries -lt 300 ]; do
+    sleep 0.1; tries=$((tries + 1))
+done
+if [ "$(ls /tmp/started.* | wc -l)" -ge "$SHARDS" ]; then echo "PASS: together $shard"; else echo "FAIL: together $shard"; fi
+for applet in "$@"; do echo "PASS: $applet in $shard"; done
+"""
+
+
+def test_shards_run_side_by_side_each_applet_once_in_order(tmp_path):
+    """With the binary's applets, runtest runs in SHARDS copies at once (each waits here until
+    all have started: run one after another, the first would give up), and the shards share
+    out "busybox" and every applet, each once, in order, quoted as the shell needs."""
+    from musltool.kinds.busybox.upstream import SHARDS
+
+    src = tmp_path / "src"
+    (src / "testsuite").mkdir(parents=True)
+    (src / "scripts").mkdir()
+    (src / "scripts" / "echo.c").write_text("int main(void) { return 0; }\n")
+    (src / "testsuite" / "runtest").write_text(SHARDED_RUNTEST)
+    (src / "testsuite" / "runtest").chmod(0o755)
+    binary = tmp_path / "busybox"
+    binary.write_text("fake busybox\n")
+    applets = ["true", "[", "[[", "cat", "awk", "zcat", "busybox"]
+    tests, _ = run_testsuite(src, binary, "", {"SHARDS": str(SHARDS)}, applets=applets)
+    outcomes = [(t.name, t.outcome) for t in tests]
+    together = [name for name, outcome in outcomes if name.startswith("together")]
+    assert SHARDS >= 2 and len(together) == SHARDS
+    assert all(outcome == "PASS" for _, outcome in outcomes), outcomes
+    ran = [name.split(" in ") for name, _ in outcomes if " in " in name]
+    assert sorted(applet for applet, _ in ran) == sorted(set(applets))
+    by_shard: dict[str, list[str]] = {}
+    for applet, shard in ran:
+        by_shard.setdefault(shard, []).append(applet)
+    assert len(by_shard) == SHARDS
+    for names in by_shard.values():  # runtest's order: busybox, then the applets sorted
+        assert names == sorted(names, key=lambda name: (name != "busybox", name))
+
+
+def test_a_run_stopped_at_its_time_limit_fails(tmp_path, monkeypatch):
+    from musltool.kinds.busybox import upstream
+
+    src = tmp_path / "src"
+    (src / "testsuite").mkdir(parents=True)
+    (src / "scripts").mkdir()
+    (src / "scripts" / "echo.c").write_text("int main(void) { return 0; }\n")
+    (src / "testsuite" / "runtest").write_text("#!/bin/sh\necho 'PASS: first'\nexec sleep 60\n")
+    (src / "testsuite" / "runtest").chmod(0o755)
+    binary = tmp_path / "busybox"
+    binary.write_text("fake busybox\n")
+    monkeypatch.setattr(upstream, "RUN_LIMIT", 3)
+    tests, _ = run_testsuite(src, binary, "", {}, applets=["true"])
+    assert [(t.name, t.outcome) for t in tests] == [("first", "PASS"), ("first", "PASS"),
+                                                    ("the testsuite ends within 3 s", "FAIL")]  # fmt: skip

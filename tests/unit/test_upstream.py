@@ -100,3 +100,16 @@ def test_an_expected_failure_that_passes_is_said_and_counts_as_evidence():
 def test_tests_are_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
         UpstreamTest("a", "PASS").outcome = "FAIL"  # type: ignore[misc]
+
+
+def test_shards_share_busybox_and_every_applet_once_in_order():
+    from musltool.kinds.busybox.upstream import shard_applets
+
+    shards = shard_applets(["sed", "awk", "busybox", "[", "cat", "awk"], 2)
+    assert shards == [["busybox", "[", "sed"], ["awk", "cat"]]
+    assert shard_applets(["true"], 4) == [["busybox"], ["true"]]
+    # the slow ones first, each where the fewest seconds are; one the build lacks is no one's
+    slow = {"bc": 54, "mount": 31, "wget": 20, "nothere": 99}
+    shards = shard_applets(["bc", "mount", "wget", "awk", "cat", "ls", "sed"], 2, slow)
+    assert shards == [["awk", "bc", "cat", "sed"], ["busybox", "ls", "mount", "wget"]]
+    assert shard_applets(["bc", "mount", "wget", "true"], 3, slow) == [["busybox", "bc"], ["mount", "true"], ["wget"]]

@@ -45,6 +45,7 @@ from musltool.kinds.busybox.suite import (
 )
 from musltool.kinds.busybox.upstream import SOURCE as UPSTREAM
 from musltool.kinds.busybox.upstream import (
+    all_numbers,
     all_text,
     byte_order_tables,
     expected_failures,
@@ -97,6 +98,7 @@ class BusyboxBuilder(Builder):
         "upstream_expected_failures_by_byte_order": Key(dict, check=byte_order_tables),
         # test file = "why": upstream test files run only where the ISA runs natively
         "upstream_native_only": Key(dict, check=all_text),
+        "upstream_test_seconds": Key(dict, check=all_numbers),  # applet = its tests' seconds (shards)
     }
     Options = BusyboxOptions
     actions: ClassVar[dict[str, tuple[str, Callable[..., list[str]]]]] = {
@@ -341,12 +343,11 @@ class BusyboxBuilder(Builder):
         return results + applet_results(outcome, expected, self.recipe.data.get("not_testable", {}))
 
     def _upstream_tests(self, built: Built, applets: list[str], outcome: SuiteOutcome) -> list[TestResult]:
-        """BusyBox's own testsuite against this build; passes and failures it attributes to an
-        applet join that applet's evidence."""
+        """BusyBox's own testsuite against this build; what it says of an applet joins its evidence."""
         src = source_tree(self.recipe, self.version, self.source, self.options.fetch)
-        config = built.companions["busybox.config"].read_text()
         left_out = files_in(src, self.recipe.data.get("upstream_native_only", {})) if not runs_natively(self.isa) else {}
-        tests, tail = run_testsuite(src, built.binary, config, {}, left_out=tuple(left_out))
+        config, slow = built.companions["busybox.config"].read_text(), self.recipe.data.get("upstream_test_seconds")
+        tests, tail = run_testsuite(src, built.binary, config, {}, tuple(left_out), applets, slow)
         expected = expected_failures(self.recipe.data, self.version, self.isa.byte_order)
         results, evidence = upstream_results(tests, expected, applets, tail, left_out)
         for applet, name, passed in evidence:

@@ -7,11 +7,18 @@ sandboxed with bubblewrap: the host read-only, a private /tmp, no network, its o
 IPC namespaces. Results are PASS / FAIL / SKIPPED / UNTESTED per test; the recipe keeps a
 reviewed list of expected failures per version, each with its cause, and any other failure
 fails verification.
+
+Given the build's applets, the run is split into SHARDS runs of `runtest APPLET...` side by side
+in the one sandbox, each in a copy of the testsuite of its own: much of a run is waiting
+(network timeouts, sleeps, emulated process starts), and each applet's tests still run in
+upstream's order. `runtest` with no applet named runs exactly "busybox" and the applets the
+binary has, which the shards share out.
 """
 
 from __future__ import annotations
 
 import re
+import shlex
 import shutil
 import tempfile
 from collections.abc import Mapping
@@ -27,6 +34,7 @@ from musltool.report import Evidence, Status, TestResult
 SOURCE = "upstream testsuite"
 LINE = re.compile(r"^(PASS|FAIL|SKIPPED|UNTESTED): (.+)$", re.M)
 RUN_LIMIT = 1800  # seconds for the whole testsuite of one ISA
+SHARDS = 2
 # The host tools the testsuite uses besides the applets (its helper echo is built with gcc).
 HOST_PATH = "/usr/local/bin:/usr/bin:/bin"
 
@@ -71,36 +79,75 @@ def files_in(src: Path, test_files: Mapping[str, str]) -> dict[str, str]:
     return {name: why for name, why in test_files.items() if (src / "testsuite" / name).is_file()}
 
 
+def shard_applets(applets: list[str], count: int = SHARDS, seconds: Mapping[str, float] | None = None) -> list[list[str]]:
+    """"busybox" and the applets dealt out to `count` shards: the slow ones (`seconds`, the
+    recipe's measured times) first, each to the shard with the fewest seconds so far, then the
+    rest in turn, so that the shards run about as long; each shard keeps `runtest`'s order."""
+    seconds = {name: time for name, time in (seconds or {}).items() if name in applets}
+    loads, shards = [0.0] * count, [[] for _ in range(count)]
+    for name in sorted(seconds, key=lambda name: (-seconds[name], name)):
+        least = loads.index(min(loads))
+        loads[least] += seconds[name]
+        shards[least].append(name)
+    rest = sorted({"busybox", *applets} - set(seconds))
+    for index, name in enumerate(rest):
+        shards[index % count].append(name)
+    ordered = [sorted(shard, key=lambda name: (name != "busybox", name)) for shard in shards]
+    return [shard for shard in ordered if shard]
+
+
+def _testsuite_copy(folder: Path, src: Path, binary: Path, config: str, left_out: tuple[str, ...]) -> None:
+    """What `runtest` needs, as `make check` has it: testsuite/, the binary and .config one
+    folder up, and scripts/echo.c (its helper echo)."""
+    shutil.copytree(src / "testsuite", folder / "testsuite", symlinks=True)
+    for test_file in left_out:
+        (folder / "testsuite" / test_file).unlink()
+    (folder / "scripts").mkdir()
+    shutil.copyfile(src / "scripts" / "echo.c", folder / "scripts" / "echo.c")
+    shutil.copyfile(binary, folder / "busybox")
+    (folder / "busybox").chmod(0o755)
+    (folder / ".config").write_text(config)
+
+
 def run_testsuite(
-    src: Path, binary: Path, config: str, env: Mapping[str, str], left_out: tuple[str, ...] = ()
+    src: Path, binary: Path, config: str, env: Mapping[str, str], left_out: tuple[str, ...] = (),
+    applets: list[str] | None = None, seconds: Mapping[str, float] | None = None,
 ) -> tuple[list[UpstreamTest], str]:
     """Run `runtest` of the source's testsuite against `binary` in a sandbox; the results and
     the output's tail (for a run that ended early). Test files named in `left_out` ('bc.tests')
-    are not run."""
+    are not run. With `applets` (the binary's), the run is split into shards run side by side
+    (`seconds`: the slow test files' times, to spread them); without, one `runtest` runs all."""
     bwrap = require_sandbox()
+    slow = {name: time for name, time in (seconds or {}).items() if f"{name}.tests" not in left_out}
+    shards = shard_applets(applets, SHARDS, slow) if applets else [[]]
     with tempfile.TemporaryDirectory(prefix=temp_prefix("upstream")) as tmp:
         work = Path(tmp)
         hosts = work / "hosts"
         hosts.write_text(SANDBOX_HOSTS)
-        shutil.copytree(src / "testsuite", work / "testsuite", symlinks=True)
-        for test_file in left_out:
-            (work / "testsuite" / test_file).unlink()
-        (work / "scripts").mkdir()
-        shutil.copyfile(src / "scripts" / "echo.c", work / "scripts" / "echo.c")
-        shutil.copyfile(binary, work / "busybox")
-        (work / "busybox").chmod(0o755)
-        (work / ".config").write_text(config)
+        runs = []
+        for index, names in enumerate(shards):
+            folder = work / f"shard{index}"
+            _testsuite_copy(folder, src, binary, config, left_out)
+            runtest = " ".join(["./runtest", *map(shlex.quote, names)])
+            runs.append(f"(cd {shlex.quote(str(folder / 'testsuite'))} && exec {runtest}) >{shlex.quote(str(folder / 'output'))} 2>&1 &")
         sandbox = [
             bwrap, "--ro-bind", "/", "/", "--tmpfs", "/tmp", "--bind", str(work), str(work),
             "--dev", "/dev", "--proc", "/proc", "--unshare-net", "--unshare-pid",
             "--unshare-ipc", "--unshare-uts", "--hostname", SANDBOX_HOSTNAME, "--ro-bind", str(hosts), "/etc/hosts",
-            "--die-with-parent", "--chdir", str(work / "testsuite"),
+            "--die-with-parent", "--chdir", str(work),
         ]  # fmt: skip
         # Tests run "$SHELL -c ...": set it, whatever the caller's environment has
         guest = {"PATH": HOST_PATH, "LC_ALL": "C", "TZ": "UTC", "HOME": "/tmp", "SHELL": "/bin/sh", **env}
-        done = call([*sandbox, "./runtest"], env=guest, timeout=RUN_LIMIT, merge_stderr=True)
-    output = done.stdout.decode(errors="replace")
-    return parse_runtest(output), output[-2000:]
+        done = call([*sandbox, "/bin/sh", "-c", "\n".join([*runs, "wait"])], env=guest, timeout=RUN_LIMIT,
+                    merge_stderr=True)  # fmt: skip
+        outputs = [work / f"shard{i}" / "output" for i in range(len(shards))]
+        # the shards' reports in turn, then what the sandbox itself said (bwrap's errors)
+        output = b"".join(f.read_bytes() for f in outputs if f.is_file()) + done.stdout
+    text = output.decode(errors="replace")
+    tests = parse_runtest(text)
+    if done.timed_out:  # a run cut short must not pass on the tests it got through
+        tests.append(UpstreamTest(f"the testsuite ends within {RUN_LIMIT} s", "FAIL"))
+    return tests, text[-2000:]
 
 
 def upstream_results(
@@ -154,6 +201,11 @@ def upstream_results(
 def all_text(table: dict[str, Any]) -> str | None:
     bad = [k for k, v in table.items() if not isinstance(v, str) or not v.strip()]
     return f"{bad[0]}: the reason must be text" if bad else None
+
+
+def all_numbers(table: dict[str, Any]) -> str | None:
+    bad = [k for k, v in table.items() if isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0]
+    return f"{bad[0]}: must be a number of seconds above 0" if bad else None
 
 
 def text_tables(table: dict[str, Any]) -> str | None:
