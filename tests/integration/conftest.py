@@ -20,6 +20,7 @@ import pytest
 from filelock import FileLock
 
 from musltool.build import build
+from musltool.cache import cache_dir
 from musltool.catalog import load_recipe
 from musltool.docker import require_docker
 from musltool.fetch import fetch_options
@@ -162,6 +163,21 @@ def shared_builds_warmed_up(shared) -> None:
             shared.dist(recipe, isa, **kind)
         except Exception as exc:
             print(f"warm-up: {recipe} for {isa} failed: {exc}", file=sys.stderr)
+
+
+@pytest.fixture
+def fresh_cache_but_compilers(tmp_path, monkeypatch) -> Path:
+    """An empty musltool cache but for what compiling needs: musltool's own host programs (its
+    driver and helper) copied from the run's cache, and zig's cache, the run's: an empty one
+    compiles zig's x86_64 libc first (a minute of CI) for what the test is not about."""
+    run_cache = cache_dir()
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("MUSLTOOL_CACHE", str(cache))
+    if (run_cache / "tools").is_dir():
+        shutil.copytree(run_cache / "tools", cache_dir() / "tools", ignore=shutil.ignore_patterns("*.lock", "tmp*"))
+    if (run_cache / "zig-cache").is_dir():
+        (cache / "zig-cache").symlink_to(run_cache / "zig-cache")
+    return cache
 
 
 @pytest.fixture(scope="module")

@@ -126,7 +126,7 @@ def test_bad_config_path(with_mirror, tmp_path):
 
 
 def test_source_hash_mismatch_fails_and_leaves_the_cache_clean(
-    tmp_path, fresh_cache, monkeypatch, mirror_url
+    tmp_path, fresh_cache_but_compilers, monkeypatch, mirror_url
 ):
     assert mirror_url, "this test corrupts a copy of the mirror's tarball"
     tampered = tmp_path / "mirror"
@@ -142,7 +142,7 @@ def test_source_hash_mismatch_fails_and_leaves_the_cache_clean(
             get_isa("x86_64"),
             busybox_options(tmp_path / "d", config="minimal"),
         )
-    downloads = fresh_cache / "downloads"
+    downloads = fresh_cache_but_compilers / "downloads"
     assert not [p for p in downloads.iterdir() if not p.name.endswith(".lock")]
     assert not (tmp_path / "d").exists() or not any((tmp_path / "d").rglob("busybox*"))
 
