@@ -142,7 +142,8 @@ def run_testsuite(
                     merge_stderr=True)  # fmt: skip
         outputs = [work / f"shard{i}" / "output" for i in range(len(shards))]
         # the shards' reports in turn, then what the sandbox itself said (bwrap's errors)
-        output = b"".join(f.read_bytes() for f in outputs if f.is_file()) + done.stdout
+        parts = [*(f.read_bytes() for f in outputs if f.is_file()), done.stdout]
+        output = b"".join(part if part.endswith(b"\n") else part + b"\n" for part in parts if part)
     text = output.decode(errors="replace")
     tests = parse_runtest(text)
     if done.timed_out:  # a run cut short must not pass on the tests it got through
