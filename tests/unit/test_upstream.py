@@ -113,3 +113,11 @@ def test_shards_share_busybox_and_every_applet_once_in_order():
     shards = shard_applets(["bc", "mount", "wget", "awk", "cat", "ls", "sed"], 2, slow)
     assert shards == [["awk", "bc", "cat", "sed"], ["busybox", "ls", "mount", "wget"]]
     assert shard_applets(["bc", "mount", "wget", "true"], 3, slow) == [["busybox", "bc"], ["mount", "true"], ["wget"]]
+
+
+def test_slow_test_seconds_must_be_positive_numbers():
+    from musltool.kinds.busybox.upstream import all_numbers
+
+    assert all_numbers({"bc": 54, "mount": 30.5}) is None
+    for bad in ({"bc": "54"}, {"bc": 0}, {"bc": -1}, {"bc": True}):
+        assert all_numbers(bad) == "bc: must be a number of seconds above 0"
