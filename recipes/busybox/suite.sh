@@ -117,7 +117,9 @@ knockout_run() {
 	standin "$4" "$2"
 	dir="$WORK/test$1-$4"
 	mkdir -p "$dir"
-	( KO_APPLET=$2 KO_DIR="$WORK/ko$1-$4" PATH="$WORK/ko$1-$4:$PATH"; n=$1; run_test "$3" "-$4" )
+	_t=; { read -r _t < "$WORK/tries$1"; } 2>/dev/null
+	_t="$_t$_t.........."
+	( KO_APPLET=$2 KO_DIR="$WORK/ko$1-$4" PATH="$WORK/ko$1-$4:$PATH" POLL_LIMIT=${#_t}; n=$1; run_test "$3" "-$4" )
 }
 # knockout_record N APPLETS NAME EXPECTED KIND
 knockout_record() {
@@ -240,6 +242,22 @@ gone() {
 		case ${#tries} in 20) kill -9 "$1"; echo "still running"; return 1 ;; esac
 		sleep 0.1
 	done
+}
+
+# poll 'CONDITION' ['ACTION']: until CONDITION holds, runs ACTION and waits 0.2 s, at most 50
+# times (10 s: a daemon may need a moment on a busy machine). The tries a test's own run
+# needed are noted (tries$n); its knock-out runs poll at most twice as many plus 10 (2 s),
+# not 50: a stand-in gets more than twice the time the applet took, and the suite does not
+# wait out every limit three times over.
+poll() {
+	_w=
+	until eval "$1" 2>/dev/null; do
+		case ${#_w} in "${POLL_LIMIT:-50}") return 1 ;; esac
+		eval "${2:-:}"
+		_w=.$_w
+		sleep 0.2
+	done
+	case "$KO_APPLET" in "") _t=; { read -r _t < "$WORK/tries$n"; } 2>/dev/null; echo "$_t$_w" > "$WORK/tries$n" ;; esac
 }
 
 # tbg / tbgiso: like t / tiso, for a test that mostly waits (a daemon to start, a timer) and
@@ -1015,27 +1033,27 @@ EOF
 # 10 s), and each syslogd is waited for after kill, so that the next test starts clean.
 tiso "syslogd logger logread grep head" "logs to a file" "hello log" <<'EOF'
 syslogd -n -O "$PWD/msgs" 2>/dev/null & p=$!
-w=; until grep -q 'hello log' msgs 2>/dev/null || [ ${#w} -ge 50 ]; do logger -t tag 'hello log'; w=.$w; sleep 0.2; done
+poll "grep -q 'hello log' msgs" "logger -t tag 'hello log'"
 kill $p; wait $p 2>/dev/null; grep -o 'hello log' msgs | head -n 1
 EOF
 tiso "logger syslogd grep head" "sends a message" "from logger" <<'EOF'
 syslogd -n -O "$PWD/msgs" 2>/dev/null & p=$!
-w=; until grep -q 'from logger' msgs 2>/dev/null || [ ${#w} -ge 50 ]; do logger 'from logger'; w=.$w; sleep 0.2; done
+poll "grep -q 'from logger' msgs" "logger 'from logger'"
 kill $p; wait $p 2>/dev/null; grep -o 'from logger' msgs | head -n 1
 EOF
 tiso "logread syslogd logger grep head" "reads the shared buffer" "in the ring" <<'EOF'
 syslogd -n -C16 2>/dev/null & p=$!
-w=; until logread 2>/dev/null | grep -q 'in the ring' || [ ${#w} -ge 50 ]; do logger 'in the ring'; w=.$w; sleep 0.2; done
+poll "logread | grep -q 'in the ring'" "logger 'in the ring'"
 logread | grep -o 'in the ring' | head -n 1; kill $p; wait $p 2>/dev/null
 EOF
 tiso "ipcs syslogd grep" "shows shared memory" "yes" <<'EOF'
 syslogd -n -C16 2>/dev/null & p=$!
-w=; until ipcs -m | grep -q 0x || [ ${#w} -ge 50 ]; do w=.$w; sleep 0.2; done
+poll 'ipcs -m | grep -q 0x'
 ipcs -m | grep -q 0x && echo yes; kill $p; wait $p 2>/dev/null
 EOF
 tiso "ipcrm syslogd ipcs grep sed" "removes shared memory" "0" <<'EOF'
 syslogd -n -C16 2>/dev/null & p=$!
-w=; until ipcs -m | grep -q 0x || [ ${#w} -ge 50 ]; do w=.$w; sleep 0.2; done
+poll 'ipcs -m | grep -q 0x'
 kill -9 $p; wait $p 2>/dev/null
 for id in $(ipcs -m | sed -n 's/^0x[0-9a-f]* *\([0-9]*\).*/\1/p'); do ipcrm -m "$id"; done
 ipcs -m | grep -c '^0x'

@@ -133,9 +133,7 @@ WARM_UP_GROUPS: list[tuple[int, list[tuple[str, str, dict]]]] = [
     (215, _busybox("ppc64le")), (210, _busybox("x86")), (310, _busybox("armv6")),
     (285, _busybox("loongarch64")),
     (200, [("libarchive", "x86_64", {})]), (225, [("libarchive", "s390x", {})]),
-    (215, [("cxx-demo", "aarch64", {}), ("cxx-demo", "x86_64", {})]),
-    (260, [("cxx-demo", "armv7", {}), ("cxx-demo", "riscv64", {})]),
-    (175, [("cxx-demo", "x86", {}), ("cxx-demo", "s390x", {})]),
+    (235, [("cxx-demo", "aarch64", {})]), (225, [("cxx-demo", "x86_64", {}), ("cxx-demo", "s390x", {})]),
 ]  # fmt: skip
 
 

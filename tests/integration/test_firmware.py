@@ -23,11 +23,13 @@ from musltool.firmware.kernels import fetch_kernel
 from musltool.firmware.tree import build_images
 from musltool.isa import TIERS, get_isa
 from tests.integration.conftest import invoke
-from tests.integration.helpers import OLDEST_BOOT_CPU
+from tests.integration.helpers import OLDEST_BOOT_CPU, rows_in_ci
 
 ISA_NAMES = [isa.name for isa in TIERS["tier1"]]
-# Tier 2 rows with a pinned kernel boot too (with the boot suite only).
-BOOTED = ISA_NAMES + [isa.name for isa in TIERS["tier2"] if isa.qemu_system]
+# Tier 2 rows with a pinned kernel boot too (with the boot suite only): in CI ppc64le and the
+# big-endian s390x (README: CI time; x86 on the amd64 kernel passed in CI until commit
+# 3e9a650, and MUSLTOOL_TEST_ALL_ROWS=1 boots it).
+BOOTED = ISA_NAMES + rows_in_ci([isa.name for isa in TIERS["tier2"] if isa.qemu_system], {"ppc64le", "s390x"})
 # Applets a boot check proves only on hardware the machine has (the ISA table's boot_lacks).
 NEEDS_HARDWARE = {"rtc": {"rtcwake"}, "rtc-alarm": {"rtcwake"}, "vt": {"conspy", "setconsole"}}
 # Together with user mode, of defconfig's 402: s390x has no RTC or terminals, and its ip

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import platform
+import re
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -280,3 +282,32 @@ def test_records_without_a_part_or_with_too_few_fields_are_not_records():
 def test_suite_tests_are_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
         SuiteTest("a", "t", True).passed = False  # type: ignore[misc]
+
+
+SUITE_SH = Path(__file__).resolve().parents[2] / "recipes" / "busybox" / "suite.sh"
+
+
+def suite_functions(*names: str) -> str:
+    """These functions of recipes/busybox/suite.sh, as written there."""
+    text = SUITE_SH.read_text()
+    found = [re.search(rf"^{name}\(\) {{\n.*?^}}\n", text, re.S | re.M) for name in names]
+    assert all(found), names
+    return "".join(match.group(0) for match in found if match)
+
+
+def test_a_knock_out_run_polls_twice_the_applets_tries_plus_ten_not_the_whole_limit(tmp_path):
+    """The suite's waits for a daemon (`poll`) note how many tries the test's own run needed;
+    its knock-out runs stop after twice that plus ten. Run by the host's POSIX sh."""
+    script = suite_functions("run_test", "standin", "knockout_run", "poll") + """
+n=7; dir="$WORK/test7"; mkdir -p "$dir"
+ready() { [ "$(cat c 2>/dev/null)" = ... ]; }  # after three tries
+run_test 'poll ready "printf . >> c"'
+knockout_run 7 "applet other" 'poll false "printf . >> k"' exit0 || echo "gave up"
+"""
+    work = tmp_path / "work"
+    work.mkdir()
+    done = subprocess.run(["/bin/sh", "-c", script], env={"PATH": "/usr/bin:/bin", "WORK": str(work), "BB": "/bin/true"},
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.stdout == "gave up\n", done.stderr
+    assert (work / "tries7").read_text() == "...\n"  # the applet's run needed three tries
+    assert (work / "test7-exit0" / "k").read_text() == "." * 16  # 2 x 3 + 10, then it gave up
