@@ -123,7 +123,8 @@ def test(c, unit=False, k="", verbose=False, jobs=0):
     if unit:
         runs = [[*pytest, str(tests / "unit"), *common]]
     else:
-        parallel = ["-n", str(jobs), "--dist", "loadgroup"] if jobs > 1 else []
+        # --no-loadscope-reorder: tests are dealt out in the order the tests' conftest gives them
+        parallel = ["-n", str(jobs), "--dist", "loadgroup", "--no-loadscope-reorder"] if jobs > 1 else []
         runs = [
             [*pytest, str(tests), "-m", "not serial", *parallel, "--durations=25", *common],
             [*pytest, str(tests), "-m", "serial", *common],

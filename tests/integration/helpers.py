@@ -15,6 +15,7 @@ def rows_in_ci(every: list[str], in_ci: set[str]) -> list[str]:
     of them with MUSLTOOL_TEST_ALL_ROWS=1."""
     return every if os.environ.get("MUSLTOOL_TEST_ALL_ROWS") else [row for row in every if row in in_ci]
 
+
 # The oldest CPU each ISA is verified on, as README promises it, written out here so that a
 # changed row in musltool's ISA table fails the tests instead of being read back by them:
 # qemu-user's binary and -cpu model, and qemu-system's binary, machine and -cpu model.
