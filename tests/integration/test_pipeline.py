@@ -36,7 +36,7 @@ def test_recipe_builds_and_verifies(shared, isa_name, recipe_name, runner):
     assert report["size"] == binary.stat().st_size
 
 
-# zig compiles libc++ for each ISA (2 to 4 minutes of two cores per row here): CI runs it on
+# zig compiles libc++ for each ISA (1 to 4 minutes of two cores per row here): CI runs it on
 # tier 1 (whose CMake C++ test needs that libc++ too) and the big-endian s390x (README: CI
 # time); MUSLTOOL_TEST_ALL_ROWS=1 runs every row. x86 passed it in CI until commit 3e9a650,
 # armv6, ppc64le and loongarch64 until 58a6b16.
