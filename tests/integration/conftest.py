@@ -28,6 +28,7 @@ from musltool.isa import ISAS, TIERS, get_isa
 from musltool.kinds.base import BuildOptions
 from musltool.runners import DockerRunner, QemuRunner
 from tests.conftest import cpu_seconds, record_time
+from tests.integration.kept_builds import kept_builds_folder, run_key
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -82,9 +83,10 @@ def busybox_options(dist: Path, version: str | None = None, runner: str = "auto"
 class SharedBuilds:
     """Builds made once per test run and read by every test that needs them."""
 
-    def __init__(self, root: Path, mirrors: tuple[str, ...]) -> None:
+    def __init__(self, root: Path, mirrors: tuple[str, ...], failures: Path | None = None) -> None:
         self.root = root
         self.mirrors = mirrors
+        self.failures = failures or root  # this run's failed builds: never kept for the next
 
     def dist(self, recipe: str, isa: str, runner: str = "auto", version: str | None = None,
              toolchain: str = "zig", **kind) -> Path:  # fmt: skip
@@ -98,7 +100,7 @@ class SharedBuilds:
         # One lock per ISA (builds of other ISAs go on beside it: the output folder takes
         # their files one transaction at a time); a failed build is failed once, not again
         # for every test that needs it.
-        failed = Path(f"{dist}.{isa}.failed")
+        failed = self.failures / f"{dist.name}.{isa}.failed"
         with FileLock(f"{dist}.{isa}.lock"):
             if failed.is_file():
                 pytest.fail(f"shared build failed earlier in this run: {failed.read_text()}")
@@ -134,9 +136,18 @@ class SharedBuilds:
 
 @pytest.fixture(scope="session")
 def shared(tmp_path_factory, mirror_url) -> SharedBuilds:
+    """This run's shared builds, in the run's temporary folder, or with MUSLTOOL_TEST_BUILDS
+    set, kept there for the next run of the same source on this host (kept_builds.py)."""
     base = tmp_path_factory.getbasetemp()
-    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-    return SharedBuilds(root / "shared-builds", (mirror_url,) if mirror_url else ())
+    run = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "shared-builds"
+    run.mkdir(parents=True, exist_ok=True)
+    mirrors = (mirror_url,) if mirror_url else ()
+    kept = os.environ.get("MUSLTOOL_TEST_BUILDS")
+    if not kept:
+        return SharedBuilds(run, mirrors)
+    if (key := run_key(ROOT)) is None:
+        pytest.fail("MUSLTOOL_TEST_BUILDS is set but this checkout's key cannot be told (git, dpkg-query)")
+    return SharedBuilds(kept_builds_folder(Path(kept), key), mirrors, failures=run)
 
 
 # Where the shared defconfig build also runs BusyBox's own testsuite in CI: x86_64, natively,

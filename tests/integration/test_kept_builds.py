@@ -1,0 +1,37 @@
+"""The key of the shared builds kept between runs (kept_builds.py), as git and dpkg tell it."""
+
+from __future__ import annotations
+
+import subprocess
+
+from tests.integration.conftest import ROOT
+from tests.integration.kept_builds import checkout_files, host_packages, run_key
+
+
+def git(root, *args: str) -> None:
+    subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True)
+
+
+def test_the_key_follows_tracked_and_untracked_files_not_ignored_ones(tmp_path):
+    git(tmp_path, "init", "-q")
+    (tmp_path / ".gitignore").write_text("build/\n")
+    (tmp_path / "verify.py").write_text("checks = 1\n")
+    git(tmp_path, "add", ".")
+    key = run_key(tmp_path)
+    assert key is not None and key == run_key(tmp_path)
+    (tmp_path / "build").mkdir()
+    (tmp_path / "build" / "out.o").write_bytes(b"object")
+    assert run_key(tmp_path) == key
+    (tmp_path / "new_recipe.toml").write_text("")  # not added yet: still part of the source
+    assert checkout_files(tmp_path) == [".gitignore", "new_recipe.toml", "verify.py"]
+    assert run_key(tmp_path) != key
+    (tmp_path / "new_recipe.toml").unlink()
+    assert run_key(tmp_path) == key
+    (tmp_path / "verify.py").write_text("checks = 2\n")  # an edit not committed counts
+    assert run_key(tmp_path) != key
+
+
+def test_the_host_packages_include_the_emulators_and_the_checkout_is_listed():
+    packages = host_packages()
+    assert packages is not None and "\nqemu-user-static " in f"\n{packages}"
+    assert "musltool/verify.py" in (checkout_files(ROOT) or [])

@@ -1,0 +1,108 @@
+"""The shared builds kept between test runs (tests/integration/kept_builds.py): the key moves with
+every file and the host, and the clean-up removes only unused folders the module made."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.integration.kept_builds import (
+    IN_USE,
+    MARKER,
+    kept_builds_folder,
+    remove_unused_keys,
+    source_key,
+)
+from tests.sentinel import World, snapshot
+
+OLD, NEW = "a" * 64, "b" * 64
+
+
+def checkout(root: Path) -> list[str]:
+    (root / "musltool").mkdir(parents=True)
+    (root / "musltool" / "verify.py").write_text("def verify(): 1\n")
+    (root / "README.md").write_text("musltool\n")
+    return ["README.md", "musltool/verify.py"]
+
+
+def test_the_key_moves_with_any_file_content_list_and_host(tmp_path):
+    files = checkout(tmp_path)
+    key = source_key(tmp_path, files, "qemu-user-static 1:7.2")
+    assert key == source_key(tmp_path, files, "qemu-user-static 1:7.2")
+    assert key != source_key(tmp_path, files, "qemu-user-static 1:7.2+dfsg-7")
+    (tmp_path / "recipe.toml").write_text("")
+    assert key != source_key(tmp_path, [*files, "recipe.toml"], "qemu-user-static 1:7.2")
+    (tmp_path / "musltool" / "verify.py").write_text("def verify(): 2\n")  # the same length
+    assert key != source_key(tmp_path, files, "qemu-user-static 1:7.2")
+    (tmp_path / "musltool" / "verify.py").unlink()
+    assert key != source_key(tmp_path, files, "qemu-user-static 1:7.2")
+
+
+def kept_folder(root: Path, key: str, marked: bool = True) -> Path:
+    folder = root / key
+    (folder / "busybox-auto-zig-default" / "x86_64").mkdir(parents=True)
+    (folder / "busybox-auto-zig-default" / "x86_64" / "busybox").write_bytes(b"\x7fELF")
+    if marked:
+        (folder / MARKER).touch()
+    return folder
+
+
+def test_clean_up_removes_only_unused_marked_key_folders(tmp_path):
+    world = World.make(tmp_path / "world")
+    root = world.mine
+    unused = kept_folder(root, OLD)
+    in_use = kept_folder(root, "c" * 64)
+    unmarked = kept_folder(root, "d" * 64, marked=False)
+    not_a_key = kept_folder(root, "thesis")
+    linked = root / ("e" * 64)
+    (world.siblings / "thesis" / MARKER).touch()
+    linked.symlink_to(world.siblings / "thesis")
+    world.before = snapshot(world.root, (root,))
+    # another run's worker holds its folder in use (flock: separate open files conflict)
+    holder = os.open(in_use / IN_USE, os.O_RDWR | os.O_CREAT)
+    fcntl.flock(holder, fcntl.LOCK_SH)
+    kept = {p: snapshot(p) for p in (in_use, unmarked, not_a_key)}
+    try:
+        assert remove_unused_keys(root, keep=NEW) == [unused]
+    finally:
+        os.close(holder)
+    assert not unused.exists()
+    assert {p: snapshot(p) for p in (in_use, unmarked, not_a_key)} == kept
+    assert linked.is_symlink() and world.changed() == {}
+    assert remove_unused_keys(root, keep="c" * 64) == []  # its own key is kept, used or not
+
+
+def test_a_run_holds_its_folder_in_use_until_it_ends(tmp_path):
+    root = tmp_path / "kept"
+    script = (
+        "import sys, time; from pathlib import Path\n"
+        "from tests.integration.kept_builds import kept_builds_folder\n"
+        f"kept_builds_folder(Path({str(root)!r}), {NEW!r}); print('held', flush=True); time.sleep(60)\n"
+    )
+    root_of_repo = Path(__file__).resolve().parents[2]
+    other = subprocess.Popen([sys.executable, "-c", script], cwd=root_of_repo, stdout=subprocess.PIPE, text=True)
+    try:
+        assert other.stdout is not None and other.stdout.readline() == "held\n"
+        assert (root / NEW / MARKER).is_file()
+        assert kept_builds_folder(root, OLD) == root / OLD  # a run of another key leaves it
+        assert (root / NEW).is_dir()
+    finally:
+        other.kill()
+        other.wait()
+    # that run ended and this process holds OLD: the next run of a third key removes NEW only
+    assert remove_unused_keys(root, keep="f" * 64) == [root / NEW]
+    assert (root / OLD / MARKER).is_file()
+
+
+def test_a_symlink_in_place_of_the_key_folder_is_refused(tmp_path):
+    world = World.make(tmp_path / "world")
+    world.mine.mkdir(parents=True, exist_ok=True)
+    (world.mine / NEW).symlink_to(world.etc)
+    with pytest.raises(RuntimeError, match="is a symlink"):
+        kept_builds_folder(world.mine, NEW)
+    assert world.changed() == {}
