@@ -4,7 +4,8 @@
 builds in `FOLDER/<key>`. The key is the sha256 of every file of the checkout (tracked and
 untracked, not ignored: their paths and contents as they are on disk), of the host's Debian
 packages with their versions (qemu, docker, the cross compilers), of the Python packages and of
-the kernel release. A second run with the same key finds each shared build in its dist folder,
+the kernel release, and of the environment variables musltool reads that change what it builds
+(`BUILD_ENVIRONMENT`, and the files of MUSLTOOL_TOOLCHAINS_DIR when set). A second run with the same key finds each shared build in its dist folder,
 verified by the first, and musltool's own up-to-date check (the fingerprint, the binary's
 sha256 against its report) takes it as it is. Change any file, package or kernel and every
 shared build is made and verified again.
@@ -31,6 +32,8 @@ from filelock import FileLock
 MARKER = "made-by-musltool-tests"
 IN_USE = "in-use.lock"
 KEY_NAME = re.compile(r"[0-9a-f]{64}")
+BUILD_ENVIRONMENT = ("SOURCE_DATE_EPOCH", "MUSLTOOL_TOOLCHAINS_DIR", "CC", "CXX", "CFLAGS", "CXXFLAGS",
+                     "LDFLAGS", "AR", "NM", "RANLIB", "STRIP", "OBJCOPY")  # fmt: skip
 _held: list[int] = []  # descriptors of the in-use locks this process holds until it ends
 
 
@@ -63,6 +66,16 @@ def python_packages() -> str:
     return "\n".join(sorted(versions))
 
 
+def build_environment() -> str:
+    """The variables of BUILD_ENVIRONMENT that are set, and MUSLTOOL_TOOLCHAINS_DIR's files."""
+    lines = [f"{name}={os.environ[name]}" for name in BUILD_ENVIRONMENT if name in os.environ]
+    toolchains = Path(os.environ.get("MUSLTOOL_TOOLCHAINS_DIR", ""))
+    if os.environ.get("MUSLTOOL_TOOLCHAINS_DIR") and toolchains.is_dir():
+        names = sorted(str(p.relative_to(toolchains)) for p in toolchains.rglob("*") if p.is_file())
+        lines.append(source_key(toolchains, names, ""))
+    return "\n".join(lines)
+
+
 def source_key(root: Path, files: list[str], host: str) -> str:
     """The sha256 of the files' paths and contents (a deleted one counts as missing) and the host."""
     digest = hashlib.sha256()
@@ -80,7 +93,8 @@ def run_key(root: Path) -> str | None:
     files, packages = checkout_files(root), host_packages()
     if files is None or packages is None:
         return None
-    return source_key(root, files, f"{packages}\n\n{python_packages()}\n\n{platform.release()}")
+    host = [packages, python_packages(), platform.release(), build_environment()]
+    return source_key(root, files, "\n\n".join(host))
 
 
 def _lock(lock_file: Path, mode: int) -> int | None:

@@ -35,3 +35,27 @@ def test_the_host_packages_include_the_emulators_and_the_checkout_is_listed():
     packages = host_packages()
     assert packages is not None and "\nqemu-user-static " in f"\n{packages}"
     assert "musltool/verify.py" in (checkout_files(ROOT) or [])
+
+
+def test_the_key_follows_what_the_environment_changes_in_a_build(tmp_path, monkeypatch):
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    git(checkout, "init", "-q")
+    (checkout / "verify.py").write_text("checks = 1\n")
+    for name in ("SOURCE_DATE_EPOCH", "MUSLTOOL_TOOLCHAINS_DIR", "CFLAGS"):
+        monkeypatch.delenv(name, raising=False)
+    key = run_key(checkout)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    dated = run_key(checkout)
+    assert dated != key
+    toolchains = tmp_path / "toolchains"
+    toolchains.mkdir()
+    (toolchains / "zig.toml").write_text('version = "0.17.1"\n')
+    monkeypatch.setenv("MUSLTOOL_TOOLCHAINS_DIR", str(toolchains))
+    with_toolchains = run_key(checkout)
+    assert with_toolchains != dated
+    (toolchains / "zig.toml").write_text('version = "0.17.2"\n')
+    assert run_key(checkout) != with_toolchains
+    now = run_key(checkout)
+    monkeypatch.setenv("MUSLTOOL_TEST_TIMES", str(tmp_path / "times.jsonl"))  # each run's own file
+    assert run_key(checkout) == now
