@@ -55,6 +55,10 @@ def report(rows: list[dict], phases: list[tuple[str, float]]) -> str:
                    totals(builds, lambda r: r["name"]))  # fmt: skip
     slowest = sorted(tests, key=lambda r: -r["wall"])[:SLOWEST]
     lines += table(f"the {SLOWEST} slowest tests", [(r["name"], r["wall"], r["cpu"], 1) for r in slowest])
+    kept = [r for r in rows if r["kind"] == "kept build"]
+    if kept:
+        lines.append(f"shared builds kept from an earlier run of this checkout (tests/integration/kept_builds.py), "
+                     f"not made again: {len({r['name'] for r in kept})}")  # fmt: skip
     lines.append(f"tests: {len(tests)}, wall summed {sum(r['wall'] for r in tests):.0f} s, "
                  f"CPU {sum(r['cpu'] for r in tests):.0f} s")  # fmt: skip
     return "\n".join(lines)

@@ -19,6 +19,15 @@ os.environ.pop("MUSLTOOL_OFFLINE", None)
 os.environ.pop("MUSLTOOL_MIRRORS", None)
 
 
+def pytest_configure(config):
+    """With MUSLTOOL_TEST_BUILDS (shared builds kept between runs), the run's first process
+    tells their key once: its xdist workers start later and inherit it."""
+    if os.environ.get("MUSLTOOL_TEST_BUILDS") and not os.environ.get("PYTEST_XDIST_WORKER"):
+        from tests.integration.kept_builds import KEY_VARIABLE, run_key
+
+        os.environ[KEY_VARIABLE] = run_key(ROOT) or ""
+
+
 def mirror_folder() -> Path | None:
     """MUSLTOOL_TEST_MIRROR (must exist), else ../shared/mirror if present, else None:
     then sources are fetched from their upstream URLs."""

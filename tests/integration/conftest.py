@@ -2,11 +2,14 @@
 
 Builds are shared: `shared.dist(...)` builds a recipe for an ISA once per test run (across
 pytest-xdist workers too, under a lock) and every test that needs that build reads the same
-dist folder. A test about building itself uses its own dist folder.
+dist folder (it copies it before writing: the next use fails when a file changed). A test
+about building itself uses its own dist folder. With MUSLTOOL_TEST_BUILDS, the shared builds
+are kept for the next run of the same checkout (kept_builds.py).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -28,7 +31,7 @@ from musltool.isa import ISAS, TIERS, get_isa
 from musltool.kinds.base import BuildOptions
 from musltool.runners import DockerRunner, QemuRunner
 from tests.conftest import cpu_seconds, record_time
-from tests.integration.kept_builds import kept_builds_folder, run_key
+from tests.integration.kept_builds import KEY_VARIABLE, kept_builds_folder
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -86,7 +89,7 @@ class SharedBuilds:
     def __init__(self, root: Path, mirrors: tuple[str, ...], failures: Path | None = None) -> None:
         self.root = root
         self.mirrors = mirrors
-        self.failures = failures or root  # this run's failed builds: never kept for the next
+        self.failures = failures or root  # this run's own records (failed builds): never kept
 
     def dist(self, recipe: str, isa: str, runner: str = "auto", version: str | None = None,
              toolchain: str = "zig", **kind) -> Path:  # fmt: skip
@@ -104,14 +107,33 @@ class SharedBuilds:
         with FileLock(f"{dist}.{isa}.lock"):
             if failed.is_file():
                 pytest.fail(f"shared build failed earlier in this run: {failed.read_text()}")
+            self.require_untouched(dist, isa)
             try:
                 wall, cpu = time.monotonic(), cpu_seconds()
-                build(load_recipe(recipe), get_isa(isa), options)
-                record_time("shared build", f"{dist.name} {isa}", time.monotonic() - wall, cpu_seconds() - cpu)
+                made_here = self.failures / f"{dist.name}.{isa}.made"  # by this run, on any worker
+                if not build(load_recipe(recipe), get_isa(isa), options).up_to_date:
+                    made_here.touch()
+                kind = "shared build" if made_here.exists() else "kept build"
+                record_time(kind, f"{dist.name} {isa}", time.monotonic() - wall, cpu_seconds() - cpu)
             except Exception as exc:
                 failed.write_text(f"{recipe} for {isa}: {type(exc).__name__}: {exc}")
                 raise
+            self.files_record(dist, isa).write_text(json.dumps(files_of(dist / isa), sort_keys=True))
         return dist
+
+    def files_record(self, dist: Path, isa: str) -> Path:
+        return dist.parent / f"{dist.name}.{isa}.files.json"
+
+    def require_untouched(self, dist: Path, isa: str) -> None:
+        """A shared build's folder holds what its build left (tests copy it before writing):
+        kept for the next run, a file a test wrote would stand in for what it should make."""
+        record = self.files_record(dist, isa)
+        if not record.is_file():
+            return
+        left, now = json.loads(record.read_text()), files_of(dist / isa)
+        changed = sorted(name for name in set(left) | set(now) if left.get(name) != now.get(name))
+        if changed:
+            pytest.fail(f"a test changed the shared build {dist.name} for {isa}: {', '.join(changed)}")
 
     def options(self, recipe: str, runner: str = "auto", version: str | None = None,
                 toolchain: str = "zig", **kind) -> BuildOptions:  # fmt: skip
@@ -134,6 +156,17 @@ class SharedBuilds:
         return json.loads((dist / isa / f"{binary}.json").read_text())
 
 
+def files_of(folder: Path) -> dict[str, str]:
+    """Each file below the folder (symlinks as their target): its sha256."""
+    found = {}
+    for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
+        if path.is_symlink():
+            found[str(path.relative_to(folder))] = f"link {os.readlink(path)}"
+        elif path.is_file():
+            found[str(path.relative_to(folder))] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return found
+
+
 @pytest.fixture(scope="session")
 def shared(tmp_path_factory, mirror_url) -> SharedBuilds:
     """This run's shared builds, in the run's temporary folder, or with MUSLTOOL_TEST_BUILDS
@@ -145,8 +178,8 @@ def shared(tmp_path_factory, mirror_url) -> SharedBuilds:
     kept = os.environ.get("MUSLTOOL_TEST_BUILDS")
     if not kept:
         return SharedBuilds(run, mirrors)
-    if (key := run_key(ROOT)) is None:
-        pytest.fail("MUSLTOOL_TEST_BUILDS is set but this checkout's key cannot be told (git, dpkg-query)")
+    if not (key := os.environ.get(KEY_VARIABLE)):
+        pytest.fail(f"MUSLTOOL_TEST_BUILDS is set but {KEY_VARIABLE} is not: the key cannot be told (git, dpkg-query)")
     return SharedBuilds(kept_builds_folder(Path(kept), key), mirrors, failures=run)
 
 

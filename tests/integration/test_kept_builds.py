@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 
-from tests.integration.conftest import ROOT
+import pytest
+
+from tests.integration.conftest import ROOT, SharedBuilds, files_of
 from tests.integration.kept_builds import checkout_files, host_packages, run_key
 
 
@@ -59,3 +62,19 @@ def test_the_key_follows_what_the_environment_changes_in_a_build(tmp_path, monke
     now = run_key(checkout)
     monkeypatch.setenv("MUSLTOOL_TEST_TIMES", str(tmp_path / "times.jsonl"))  # each run's own file
     assert run_key(checkout) == now
+
+
+def test_a_test_writing_into_a_shared_build_is_caught_at_the_next_use(tmp_path):
+    shared = SharedBuilds(tmp_path / "kept", ())
+    dist = tmp_path / "kept" / "busybox-auto-zig-default-config-minimal"
+    (dist / "aarch64").mkdir(parents=True)
+    (dist / "aarch64" / "busybox").write_bytes(b"\x7fELF verified")
+    shared.files_record(dist, "aarch64").write_text(json.dumps(files_of(dist / "aarch64")))
+    shared.require_untouched(dist, "aarch64")
+    (dist / "aarch64" / "busybox-rootfs-1.37.0-aarch64.tar").write_bytes(b"a test's own output")
+    with pytest.raises(pytest.fail.Exception, match=r"changed the shared build .*: busybox-rootfs-1\.37\.0"):
+        shared.require_untouched(dist, "aarch64")
+    (dist / "aarch64" / "busybox-rootfs-1.37.0-aarch64.tar").unlink()
+    (dist / "aarch64" / "busybox").write_bytes(b"\x7fELF patched")
+    with pytest.raises(pytest.fail.Exception, match=r": busybox$"):
+        shared.require_untouched(dist, "aarch64")

@@ -143,7 +143,10 @@ def test_package_builds_what_is_missing_and_ships_the_busybox_config(shared, tmp
 @pytest.mark.parametrize("isa", TIERS["tier1"], ids=lambda isa: isa.name)
 def test_rootfs_and_image(busybox_minimal_dist, isa, monkeypatch, tmp_path):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1234567890")
-    fs = build_rootfs(busybox_minimal_dist, isa)
+    dist = tmp_path / "dist"  # the rootfs is written beside the build: in a copy of the shared one
+    shutil.copytree(busybox_minimal_dist / isa.name, dist / isa.name)
+    fs = build_rootfs(dist, isa)
+    assert fs.path.parent == dist / isa.name
     with tarfile.open(fs.path) as tar:
         members = {m.name: m for m in tar.getmembers()}
         busybox_bytes = tar.extractfile("bin/busybox").read()
@@ -162,10 +165,8 @@ def test_rootfs_and_image(busybox_minimal_dist, isa, monkeypatch, tmp_path):
     assert "::sysinit:/bin/mount -t proc proc /proc" in tar_text(fs.path, "etc/inittab")
     report = json.loads((busybox_minimal_dist / isa.name / "busybox.json").read_text())
     assert fs.applets == len(report["details"]["applets"])  # one link per applet
-    assert build_rootfs(busybox_minimal_dist, isa).path.read_bytes() == fs.path.read_bytes()
+    assert build_rootfs(dist, isa).path.read_bytes() == fs.path.read_bytes()
 
-    dist = tmp_path / "dist"
-    shutil.copytree(busybox_minimal_dist / isa.name, dist / isa.name)
     images = make_images(dist, [isa])
     tag = images.tags[isa.name]
     try:
@@ -196,9 +197,11 @@ def tar_text(path: Path, name: str) -> str:
 def test_rootfs_and_image_through_the_cli(busybox_minimal_dist, tmp_path):
     dist = tmp_path / "dist"
     shutil.copytree(busybox_minimal_dist, dist)
+    rootfs = dist / "aarch64" / "busybox-rootfs-1.37.0-aarch64.tar"
+    assert not rootfs.exists()  # the command makes it
     proc = invoke("rootfs", "--arch", "aarch64", "--dist", str(dist))
     assert proc.returncode == 0, proc.stderr
-    assert (dist / "aarch64" / "busybox-rootfs-1.37.0-aarch64.tar").is_file()
+    assert rootfs.is_file()
     proc = invoke("image", "--arch", "aarch64", "--dist", str(dist))
     try:
         assert proc.returncode == 0, proc.stderr

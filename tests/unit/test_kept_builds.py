@@ -11,11 +11,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration import kept_builds
 from tests.integration.kept_builds import (
     IN_USE,
     MARKER,
+    emulators,
+    environment,
     kept_builds_folder,
     remove_unused_keys,
+    run_key,
     source_key,
 )
 from tests.sentinel import World, snapshot
@@ -103,6 +107,77 @@ def test_a_symlink_in_place_of_the_key_folder_is_refused(tmp_path):
     world = World.make(tmp_path / "world")
     world.mine.mkdir(parents=True, exist_ok=True)
     (world.mine / NEW).symlink_to(world.etc)
-    with pytest.raises(RuntimeError, match="is a symlink"):
+    with pytest.raises(RuntimeError, match="not a folder of kept test builds"):
         kept_builds_folder(world.mine, NEW)
     assert world.changed() == {}
+
+
+def test_a_folder_named_by_the_key_it_did_not_make_is_refused_untouched(tmp_path):
+    theirs = kept_folder(tmp_path, NEW, marked=False)
+    before = snapshot(theirs)
+    with pytest.raises(RuntimeError, match="not a folder of kept test builds"):
+        kept_builds_folder(tmp_path, NEW)
+    assert snapshot(theirs) == before
+
+
+def test_a_removal_cut_short_is_finished_and_odd_lock_files_keep_a_folder(tmp_path):
+    cut_short = kept_folder(tmp_path, OLD).rename(tmp_path / f"{OLD}.removing")
+    never_taken = kept_folder(tmp_path, "c" * 64)  # marked, no in-use.lock: no run took it
+    linked_lock = kept_folder(tmp_path, "d" * 64)
+    (linked_lock / IN_USE).symlink_to(tmp_path / "elsewhere.lock")
+    linked_marker = kept_folder(tmp_path, "e" * 64, marked=False)
+    (tmp_path / "marker-elsewhere").touch()
+    (linked_marker / MARKER).symlink_to(tmp_path / "marker-elsewhere")
+    assert remove_unused_keys(tmp_path, keep=NEW) == [never_taken]
+    assert not cut_short.exists() and not never_taken.exists()
+    assert linked_lock.is_dir() and linked_marker.is_dir() and (tmp_path / "marker-elsewhere").is_file()
+    assert not (tmp_path / "elsewhere.lock").exists()
+
+
+def test_every_part_of_the_host_moves_the_key(tmp_path, monkeypatch):
+    files = checkout(tmp_path)
+    monkeypatch.setattr(kept_builds, "checkout_files", lambda root: files)
+    parts = {"host_packages": "qemu-user-static 1:7.2", "python_packages": "ziglang 0.17.1", "kernel": "6.1.0",
+             "emulators": "interpreter /usr/bin/qemu-aarch64-static", "environment": "PATH=/usr/bin",
+             "musltool_cache": "/root/.cache/musltool 12 34"}  # fmt: skip
+    for name, value in parts.items():
+        monkeypatch.setattr(kept_builds, name, lambda value=value: value)
+    key = run_key(tmp_path)
+    assert key is not None
+    for name, value in parts.items():
+        monkeypatch.setattr(kept_builds, name, lambda value=value: value + " changed")
+        assert run_key(tmp_path) != key, name
+        monkeypatch.setattr(kept_builds, name, lambda value=value: value)
+    assert run_key(tmp_path) == key
+    monkeypatch.setattr(kept_builds, "host_packages", lambda: None)
+    assert run_key(tmp_path) is None  # not a Debian host: nothing is kept
+
+
+def test_the_emulators_part_holds_each_entry_and_its_interpreter(tmp_path):
+    binfmt = tmp_path / "binfmt_misc"
+    binfmt.mkdir()
+    interpreter = tmp_path / "qemu-aarch64-static"
+    interpreter.write_bytes(b"qemu 7.2")
+    (binfmt / "status").write_text("enabled\n")
+    (binfmt / "qemu-aarch64").write_text(f"enabled\ninterpreter {interpreter}\nflags: POF\n")
+    first = emulators(binfmt)
+    assert "flags: POF" in first
+    interpreter.write_bytes(b"qemu 8.0")
+    assert emulators(binfmt) != first
+    interpreter.write_bytes(b"qemu 7.2")
+    (binfmt / "qemu-aarch64").write_text(f"enabled\ninterpreter {interpreter}\nflags: PO\n")
+    assert emulators(binfmt) != first
+
+
+def test_the_environment_part_leaves_out_only_one_runs_variables(monkeypatch):
+    monkeypatch.setenv("MUSLTOOL_TEST_TIMES", "/tmp/run-1.jsonl")
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw0")
+    monkeypatch.setenv("CPPFLAGS", "-DNDEBUG")
+    first = environment()
+    monkeypatch.setenv("MUSLTOOL_TEST_TIMES", "/tmp/run-2.jsonl")
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw1")
+    assert environment() == first
+    monkeypatch.setenv("CPPFLAGS", "-DDEBUG")
+    assert environment() != first
+    monkeypatch.setenv("MUSLTOOL_CACHE", "/elsewhere")
+    assert "MUSLTOOL_CACHE=/elsewhere" in environment()
