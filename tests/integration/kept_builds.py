@@ -36,7 +36,7 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from musltool.cache import CACHE_MARKER, cache_dir
+from musltool.cache import CACHE_MARKER, configured_cache
 
 MARKER = "made-by-musltool-tests"
 IN_USE = "in-use.lock"
@@ -108,10 +108,13 @@ def environment() -> str:
 
 
 def musltool_cache() -> str:
-    """The cache's path and its marker's identity: made once per cache, so a cache emptied and
-    made again (its work folders and libraries gone) is another."""
-    path = cache_dir()
-    info = (path / CACHE_MARKER).lstat()
+    """The cache's path and its marker's identity (read, nothing made): the marker is made once
+    per cache, so a cache emptied and made again (its work folders and libraries gone) is another."""
+    path = configured_cache().resolve()
+    try:
+        info = (path / CACHE_MARKER).lstat()
+    except OSError:
+        return f"{path} no marker"
     return f"{path} {info.st_ino} {info.st_mtime_ns}"
 
 
@@ -137,7 +140,8 @@ def source_key(root: Path, files: list[str], host: str) -> str:
 
 def run_key(root: Path) -> str | None:
     """This checkout's key on this host; None when it cannot be told (no git checkout, no dpkg)."""
-    files, host = checkout_files(root), host_text()
+    files = checkout_files(root)
+    host = host_text() if files is not None else None
     if files is None or host is None:
         return None
     return source_key(root, files, host)

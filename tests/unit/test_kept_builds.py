@@ -181,3 +181,16 @@ def test_the_environment_part_leaves_out_only_one_runs_variables(monkeypatch):
     assert environment() != first
     monkeypatch.setenv("MUSLTOOL_CACHE", "/elsewhere")
     assert "MUSLTOOL_CACHE=/elsewhere" in environment()
+
+
+def test_the_cache_part_makes_no_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("MUSLTOOL_CACHE", str(tmp_path / "cache"))
+    assert kept_builds.musltool_cache() == f"{tmp_path / 'cache'} no marker"
+    assert not (tmp_path / "cache").exists()
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / ".musltool-cache").write_text("{}")
+    first = kept_builds.musltool_cache()
+    (tmp_path / "cache" / ".musltool-cache").unlink()  # emptied, and made again
+    (tmp_path / "cache" / "new").write_text("")
+    (tmp_path / "cache" / ".musltool-cache").write_text("{}")
+    assert kept_builds.musltool_cache() != first
