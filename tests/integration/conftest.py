@@ -86,10 +86,10 @@ def busybox_options(dist: Path, version: str | None = None, runner: str = "auto"
 class SharedBuilds:
     """Builds made once per test run and read by every test that needs them."""
 
-    def __init__(self, root: Path, mirrors: tuple[str, ...], failures: Path | None = None) -> None:
+    def __init__(self, root: Path, mirrors: tuple[str, ...], this_run: Path | None = None) -> None:
         self.root = root
         self.mirrors = mirrors
-        self.failures = failures or root  # this run's own records (failed builds): never kept
+        self.this_run = this_run or root  # this run's own records (failed, made): never kept
 
     def dist(self, recipe: str, isa: str, runner: str = "auto", version: str | None = None,
              toolchain: str = "zig", **kind) -> Path:  # fmt: skip
@@ -103,14 +103,14 @@ class SharedBuilds:
         # One lock per ISA (builds of other ISAs go on beside it: the output folder takes
         # their files one transaction at a time); a failed build is failed once, not again
         # for every test that needs it.
-        failed = self.failures / f"{dist.name}.{isa}.failed"
+        failed = self.this_run / f"{dist.name}.{isa}.failed"
         with FileLock(f"{dist}.{isa}.lock"):
             if failed.is_file():
                 pytest.fail(f"shared build failed earlier in this run: {failed.read_text()}")
             self.require_untouched(dist, isa)
             try:
                 wall, cpu = time.monotonic(), cpu_seconds()
-                made_here = self.failures / f"{dist.name}.{isa}.made"  # by this run, on any worker
+                made_here = self.this_run / f"{dist.name}.{isa}.made"  # by this run, on any worker
                 if not build(load_recipe(recipe), get_isa(isa), options).up_to_date:
                     made_here.touch()
                 kind = "shared build" if made_here.exists() else "kept build"
@@ -180,7 +180,7 @@ def shared(tmp_path_factory, mirror_url) -> SharedBuilds:
         return SharedBuilds(run, mirrors)
     if not (key := os.environ.get(KEY_VARIABLE)):
         pytest.fail(f"MUSLTOOL_TEST_BUILDS is set but {KEY_VARIABLE} is not: the key cannot be told (git, dpkg-query)")
-    return SharedBuilds(kept_builds_folder(Path(kept), key), mirrors, failures=run)
+    return SharedBuilds(kept_builds_folder(Path(kept), key), mirrors, this_run=run)
 
 
 # Where the shared defconfig build also runs BusyBox's own testsuite in CI: x86_64, natively,
