@@ -9,7 +9,6 @@ are kept for the next run of the same checkout (kept_builds.py).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -32,6 +31,7 @@ from musltool.kinds.base import BuildOptions
 from musltool.runners import DockerRunner, QemuRunner
 from tests.conftest import cpu_seconds, record_time
 from tests.integration.kept_builds import KEY_VARIABLE, kept_builds_folder
+from tests.sentinel import snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -118,7 +118,7 @@ class SharedBuilds:
             except Exception as exc:
                 failed.write_text(f"{recipe} for {isa}: {type(exc).__name__}: {exc}")
                 raise
-            self.files_record(dist, isa).write_text(json.dumps(files_of(dist / isa), sort_keys=True))
+            self.files_record(dist, isa).write_text(json.dumps(snapshot(dist / isa), sort_keys=True))
         return dist
 
     def files_record(self, dist: Path, isa: str) -> Path:
@@ -130,7 +130,7 @@ class SharedBuilds:
         record = self.files_record(dist, isa)
         if not record.is_file():
             return
-        left, now = json.loads(record.read_text()), files_of(dist / isa)
+        left, now = json.loads(record.read_text()), snapshot(dist / isa)
         changed = sorted(name for name in set(left) | set(now) if left.get(name) != now.get(name))
         if changed:
             pytest.fail(f"a test changed the shared build {dist.name} for {isa}: {', '.join(changed)}")
@@ -154,17 +154,6 @@ class SharedBuilds:
         dist = self.dist(recipe, isa, **options)
         binary = load_recipe(recipe).binary
         return json.loads((dist / isa / f"{binary}.json").read_text())
-
-
-def files_of(folder: Path) -> dict[str, str]:
-    """Each file below the folder (symlinks as their target): its sha256."""
-    found = {}
-    for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
-        if path.is_symlink():
-            found[str(path.relative_to(folder))] = f"link {os.readlink(path)}"
-        elif path.is_file():
-            found[str(path.relative_to(folder))] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return found
 
 
 @pytest.fixture(scope="session")

@@ -7,8 +7,9 @@ import subprocess
 
 import pytest
 
-from tests.integration.conftest import ROOT, SharedBuilds, files_of
+from tests.integration.conftest import ROOT, SharedBuilds
 from tests.integration.kept_builds import checkout_files, host_packages, run_key
+from tests.sentinel import snapshot
 
 
 def git(root, *args: str) -> None:
@@ -69,7 +70,7 @@ def test_a_test_writing_into_a_shared_build_is_caught_at_the_next_use(tmp_path):
     dist = tmp_path / "kept" / "busybox-auto-zig-default-config-minimal"
     (dist / "aarch64").mkdir(parents=True)
     (dist / "aarch64" / "busybox").write_bytes(b"\x7fELF verified")
-    shared.files_record(dist, "aarch64").write_text(json.dumps(files_of(dist / "aarch64")))
+    shared.files_record(dist, "aarch64").write_text(json.dumps(snapshot(dist / "aarch64")))
     shared.require_untouched(dist, "aarch64")
     (dist / "aarch64" / "busybox-rootfs-1.37.0-aarch64.tar").write_bytes(b"a test's own output")
     with pytest.raises(pytest.fail.Exception, match=r"changed the shared build .*: busybox-rootfs-1\.37\.0"):
